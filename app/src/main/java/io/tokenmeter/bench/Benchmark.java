@@ -1,0 +1,255 @@
+package io.tokenmeter.bench;
+
+import io.tokenmeter.config.TokenmeterConfig;
+import io.tokenmeter.demo.DemoWorkload;
+import io.tokenmeter.embedded.EmbeddedStack;
+import io.tokenmeter.ingest.JsonLinesProducer;
+import io.tokenmeter.prices.PriceCatalogs;
+import io.tokenmeter.prices.PricePublisher;
+import io.tokenmeter.registry.HttpSchemaRegistry;
+import io.tokenmeter.registry.RegistrySettings;
+import io.tokenmeter.service.StreamsService;
+import io.tokenmeter.topics.TopicCatalog;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryMXBean;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Measures, on the embedded broker in this process, how fast the full pipeline (normalize, dedup, price, windows)
+ * moves generated events end to end, against a plain producer and consumer moving the same records through the
+ * same broker.
+ */
+public final class Benchmark {
+
+    /** What to run. */
+    public record Options(int events, int warmup, int partitions, int threads, String guarantee, long commitIntervalMs, long seed,
+                          boolean profile, Duration timeout, Map<String, String> settings, int incidents) {
+    }
+
+    /** What was measured. */
+    public record Result(int events, long usageEvents, double pipeEventsPerSecond, Duration pipeTime, double pipelineEventsPerSecond,
+                         Duration pipelineTime, double pipelineCores, Map<String, Double> coresByThread, long peakHeapBytes, Profile.Summary profile,
+                         List<DetectionLatency.Samples> detection) {
+        public double ratio() {
+            return pipelineEventsPerSecond / pipeEventsPerSecond;
+        }
+    }
+
+    /** One document with its key. */
+    private record Doc(byte[] key, byte[] value, boolean usage) {
+    }
+
+    /** Events per second of event time in the generated data: the throughput the benchmark aims at. */
+    static final int EVENT_TIME_RATE = 50_000;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Options options;
+    private final java.util.function.Consumer<String> progress;
+    private final AtomicLong peakHeap = new AtomicLong();
+
+    public Benchmark(Options options, java.util.function.Consumer<String> progress) {
+        this.options = options;
+        this.progress = progress;
+    }
+
+    public Result run() throws Exception {
+        Thread sampler = heapSampler();
+        Path dir = Files.createTempDirectory("tokenmeter-bench-");
+        try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("kafka"), "127.0.0.1", 0, 0)) {
+            progress.accept(String.format("generating %,d warm-up and %,d measured events (seed %d)...", options.warmup(), options.events(),
+                    options.seed()));
+            List<Doc> all = generate(options.warmup() + options.events());
+            List<Doc> warmup = all.subList(0, options.warmup());
+            List<Doc> docs = all.subList(options.warmup(), all.size());
+            long usageCount = docs.stream().filter(Doc::usage).count();
+            Map<String, String> values = new HashMap<>(options.settings());
+            values.putAll(Map.of(
+                    TokenmeterConfig.BOOTSTRAP_SERVERS, stack.bootstrapServers(),
+                    TokenmeterConfig.SCHEMA_REGISTRY_URL, stack.registryUrl(),
+                    TokenmeterConfig.APPLICATION_ID, "tokenmeter-bench",
+                    TokenmeterConfig.STATE_DIR, dir.resolve("streams").toString(),
+                    TokenmeterConfig.HTTP_PORT, "0",
+                    TokenmeterConfig.TOPIC_REPLICATION, "1",
+                    TokenmeterConfig.TOPIC_PARTITIONS, Integer.toString(options.partitions()),
+                    TokenmeterConfig.STREAM_THREADS, Integer.toString(options.threads()),
+                    TokenmeterConfig.PROCESSING_GUARANTEE, options.guarantee(),
+                    TokenmeterConfig.COMMIT_INTERVAL, Long.toString(options.commitIntervalMs())));
+            TokenmeterConfig config = TokenmeterConfig.of(values);
+            TopicCatalog topics = new TopicCatalog(config.topicPrefix(), new HttpSchemaRegistry(stack.registryUrl(), RegistrySettings.DEFAULTS),
+                    options.partitions());
+
+            progress.accept("raw broker pipe: a plain producer and consumer move the same records...");
+            String pipeTopic = "bench.pipe";
+            stack.kafka().createTopics(List.of(new NewTopic(pipeTopic, options.partitions(), (short) 1)));
+            // the JIT compiles the broker's and clients' hot paths during the first run; warm up before measuring
+            move(config, warmup, pipeTopic, pipeTopic, warmup.size(), false);
+            Duration pipe = move(config, docs, pipeTopic, pipeTopic, docs.size(), false);
+
+            progress.accept("full pipeline (" + options.guarantee() + ", " + options.threads() + " stream thread(s), "
+                    + options.partitions() + " partitions): normalize, dedup, price, windows...");
+            StreamsService.createTopics(config, topics);
+            PricePublisher.publish(config.kafkaClientProperties(), topics.prices(), PriceCatalogs.defaultCatalog().entries());
+            Profile.Summary summary = null;
+            Duration pipeline;
+            CpuMeter.Use cpuUse;
+            List<DetectionLatency.Samples> detection = List.of();
+            try (StreamsService service = new StreamsService(config, topics, Clock.systemUTC()).start()) {
+                if (!service.awaitRunning(Duration.ofSeconds(120))) {
+                    throw new IllegalStateException("the service did not start within 120 s");
+                }
+                move(config, warmup, topics.ingestRaw().name(), topics.pricedUsage().name(), warmup.stream().filter(Doc::usage).count(), true);
+                Profile profile = options.profile() ? Profile.start() : null;
+                CpuMeter cpu = CpuMeter.start();
+                try {
+                    pipeline = move(config, docs, topics.ingestRaw().name(), topics.pricedUsage().name(), usageCount, true);
+                    cpuUse = cpu.stop(pipeline);
+                    if (profile != null) {
+                        summary = profile.stop(25);
+                    }
+                } finally {
+                    if (profile != null) {
+                        profile.close();
+                    }
+                }
+                if (options.incidents() > 0) {
+                    progress.accept(String.format("detection latency: %d runaway loops and %d retry storms, one at a time...",
+                            options.incidents(), options.incidents()));
+                    detection = new DetectionLatency(config, topics).measure(options.incidents());
+                }
+            }
+            sampler.interrupt();
+            return new Result(docs.size(), usageCount, docs.size() / seconds(pipe), pipe, docs.size() / seconds(pipeline), pipeline,
+                    cpuUse.cores(), cpuUse.byThreadGroup(), peakHeap.get(), summary, detection);
+        } finally {
+            sampler.interrupt();
+            deleteRecursively(dir);
+        }
+    }
+
+    /**
+     * The demo workload's documents, re-stamped as if they arrived at {@link #EVENT_TIME_RATE} per second: the demo
+     * spreads 20,000 events over a day, which would make every window close after a handful of events.
+     */
+    private List<Doc> generate(int count) {
+        // recent times: older records would be deleted by the topics' time retention while the benchmark runs
+        Instant origin = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES).minus(Duration.ofMinutes(30));
+        DemoWorkload workload = new DemoWorkload(options.seed(), origin);
+        List<Doc> docs = new ArrayList<>(count);
+        Instant until = workload.start();
+        long nanosPerEvent = 1_000_000_000L / EVENT_TIME_RATE;
+        while (docs.size() < count) {
+            until = until.plus(Duration.ofHours(1));
+            for (DemoWorkload.Event event : workload.advanceTo(until)) {
+                if (docs.size() == count) {
+                    break;
+                }
+                if (event.kind() == DemoWorkload.Kind.USAGE || event.kind() == DemoWorkload.Kind.OUTCOME) {
+                    Instant time = origin.plusNanos(docs.size() * nanosPerEvent);
+                    docs.add(new Doc(event.tenant().getBytes(StandardCharsets.UTF_8), restamp(event.json(), time),
+                            event.kind() == DemoWorkload.Kind.USAGE));
+                }
+            }
+        }
+        return docs;
+    }
+
+    private static byte[] restamp(byte[] json, Instant time) {
+        try {
+            ObjectNode doc = (ObjectNode) JSON.readTree(json);
+            doc.put("timestamp", time.toString());
+            return JSON.writeValueAsBytes(doc);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Sends every document to {@code in} and returns the time until {@code expected} records can be read from
+     * {@code out} (committed records only when {@code committed}).
+     */
+    private Duration move(TokenmeterConfig config, List<Doc> docs, String in, String out, long expected, boolean committed) throws Exception {
+        Map<String, Object> props = new HashMap<>(config.kafkaClientProperties());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, committed ? "read_committed" : "read_uncommitted");
+        props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
+        AtomicLong received = new AtomicLong();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(out).stream().map(p -> new TopicPartition(out, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+            Instant start = Instant.now();
+            Thread sender = new Thread(() -> send(config, docs, in), "bench-producer");
+            sender.start();
+            Instant deadline = start.plus(options.timeout());
+            while (received.get() < expected) {
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("timed out after " + options.timeout().toSeconds() + " s: " + received.get() + " of "
+                            + expected + " records reached " + out);
+                }
+                received.addAndGet(consumer.poll(Duration.ofMillis(100)).count());
+            }
+            Duration elapsed = Duration.between(start, Instant.now());
+            sender.join();
+            return elapsed;
+        }
+    }
+
+    private static void send(TokenmeterConfig config, List<Doc> docs, String topic) {
+        try (Producer<byte[], byte[]> producer = JsonLinesProducer.newProducer(config.kafkaClientProperties())) {
+            for (Doc doc : docs) {
+                producer.send(new ProducerRecord<>(topic, doc.key(), doc.value()));
+            }
+            producer.flush();
+        }
+    }
+
+    private Thread heapSampler() {
+        MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
+        Thread thread = new Thread(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                peakHeap.accumulateAndGet(memory.getHeapMemoryUsage().getUsed(), Math::max);
+                try {
+                    Thread.sleep(50);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "bench-heap-sampler");
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static double seconds(Duration d) {
+        return Math.max(d.toNanos() / 1e9, 1e-9);
+    }
+
+    private static void deleteRecursively(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException ignored) {
+            // a temporary directory
+        }
+    }
+}

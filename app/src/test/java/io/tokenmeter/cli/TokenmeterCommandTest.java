@@ -1,0 +1,174 @@
+package io.tokenmeter.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import picocli.CommandLine;
+
+/** The command line as a user meets it: help, version, and clear errors for bad input. */
+class TokenmeterCommandTest {
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = Tokenmeter.commandLine();
+        cli.setOut(new PrintWriter(out, true));
+        cli.setErr(new PrintWriter(err, true));
+        int exit = cli.execute(args);
+        return new Run(exit, out.toString(), err.toString());
+    }
+
+    static Stream<String> subcommands() {
+        return Tokenmeter.commandLine().getSubcommands().keySet().stream().filter(name -> !name.equals("help"));
+    }
+
+    /** Every command a user can run, nested ones included, as the words to type ("prices load"). */
+    static Stream<String> commands() {
+        return commands(Tokenmeter.commandLine(), "").stream();
+    }
+
+    private static List<String> commands(CommandLine parent, String prefix) {
+        List<String> all = new java.util.ArrayList<>();
+        parent.getSubcommands().forEach((name, sub) -> {
+            if (!name.equals("help")) {
+                all.add(prefix + name);
+                all.addAll(commands(sub, prefix + name + " "));
+            }
+        });
+        return all;
+    }
+
+    /** The commands that do work (no subcommands of their own), but bench, which brings its own embedded broker. */
+    static Stream<String> kafkaCommands() {
+        return commands().filter(c -> !c.equals("bench") && isLeaf(c));
+    }
+
+    private static boolean isLeaf(String command) {
+        CommandLine cli = Tokenmeter.commandLine();
+        for (String word : command.split(" ")) {
+            cli = cli.getSubcommands().get(word);
+        }
+        return cli.getSubcommands().isEmpty();
+    }
+
+    @ParameterizedTest
+    @MethodSource("commands")
+    void everyCommandExplainsItselfWithHelp(String command) {
+        List<String> args = new java.util.ArrayList<>(List.of(command.split(" ")));
+        args.add("--help");
+        Run run = run(args.toArray(String[]::new));
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).startsWith("Usage: tokenmeter " + command).contains("--help");
+    }
+
+    @ParameterizedTest
+    @MethodSource("kafkaCommands")
+    void everyCommandThatTalksToKafkaTakesTheClusterOptions(String command) {
+        List<String> args = new java.util.ArrayList<>(List.of(command.split(" ")));
+        args.add("--help");
+        assertThat(run(args.toArray(String[]::new)).out()).contains("--bootstrap-servers").contains("--schema-registry").contains("--topic-prefix");
+    }
+
+    @Test
+    void topLevelHelpListsTheCommands() {
+        Run run = run("--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("demo").contains("run").contains("produce").contains("config");
+    }
+
+    @Test
+    void withoutArgumentsItShowsUsage() {
+        assertThat(run().out()).startsWith("Usage: tokenmeter");
+    }
+
+    @Test
+    void versionNamesTheBuildAndKafka() {
+        Run run = run("--version");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).startsWith("tokenmeter ").contains("Kafka 4.3.1");
+    }
+
+    @Test
+    void anUnknownOptionIsAUsageError() {
+        Run run = run("produce", "--no-such-option", "x");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("Unknown option: '--no-such-option'");
+    }
+
+    @Test
+    void produceOfAMissingFileSaysSo() {
+        Run run = run("produce", "--schema-registry", "mock://cli", "/no/such/file.jsonl");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("error: no such file: /no/such/file.jsonl").doesNotContain("Exception");
+    }
+
+    @Test
+    void produceRefusesJsonIntoAnAvroTopic(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("x.jsonl"), "{}\n");
+        Run run = run("produce", "--schema-registry", "mock://cli", "--topic", "usage", file.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("tokenmeter.usage holds Avro records, not JSON").contains("tokenmeter.ingest.raw");
+    }
+
+    @Test
+    void produceToAnUnreachableClusterSaysWhereItLooked(@TempDir Path dir) throws IOException {
+        Path file = Files.writeString(dir.resolve("x.jsonl"), "{}\n");
+        int port;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            port = socket.getLocalPort();
+        }
+        Run run = run("produce", "--bootstrap-servers", "127.0.0.1:" + port, "--schema-registry", "mock://cli",
+                "--connect-timeout", "2s", file.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("cannot reach Kafka at 127.0.0.1:" + port).contains("--bootstrap-servers");
+    }
+
+    @Test
+    void configShowsEffectiveValuesAndHidesSecrets() {
+        Run run = run("config", "--bootstrap-servers", "kafka:9093", "--set", "schema.registry.basic.auth.user.info=me:secret",
+                "--set", "kafka.sasl.jaas.config=password=hunter2");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).contains("bootstrap.servers=kafka:9093").contains("TOKENMETER_BOOTSTRAP_SERVERS")
+                .doesNotContain("secret").doesNotContain("hunter2").contains("schema.registry.basic.auth.user.info=[hidden]");
+    }
+
+    @Test
+    void anInvalidSettingIsAClearError() {
+        Run run = run("config", "--set", "num.stream.threads=lots");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("num.stream.threads");
+    }
+
+    @Test
+    void demoRejectsANonPositiveSpeed() {
+        Run run = run("demo", "--speed", "0");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("--speed must be positive");
+    }
+
+    @Test
+    void demoRejectsAnUnreadableDuration() {
+        Run run = run("demo", "--for", "a while");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err()).contains("cannot read duration 'a while'");
+    }
+
+    @Test
+    void subcommandListIsWhatTheReadmeTours() {
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "prices", "bench", "config"));
+    }
+}

@@ -1,0 +1,316 @@
+package io.tokenmeter.config;
+
+import io.tokenmeter.registry.RegistrySettings;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.kafka.common.config.AbstractConfig;
+import org.apache.kafka.common.config.ConfigDef.Importance;
+import org.apache.kafka.common.config.ConfigDef.Type;
+import org.apache.kafka.common.config.ConfigDef;
+import org.apache.kafka.common.config.ConfigException;
+import org.apache.kafka.common.config.types.Password;
+
+/**
+ * Every setting of tokenmeter, declared once with its type, default, validation and documentation.
+ * Values come from (lowest to highest precedence) the defaults, a properties file, {@code TOKENMETER_*} environment
+ * variables and command-line flags. Keys under {@code kafka.} pass through to every Kafka client (e.g.
+ * {@code kafka.security.protocol}); secrets are typed as passwords and never printed.
+ */
+public final class TokenmeterConfig extends AbstractConfig {
+
+    public static final String ENV_PREFIX = "TOKENMETER_";
+    public static final String KAFKA_PASSTHROUGH_PREFIX = "kafka.";
+
+    public static final String BOOTSTRAP_SERVERS = "bootstrap.servers";
+    public static final String SCHEMA_REGISTRY_URL = "schema.registry.url";
+    public static final String SCHEMA_REGISTRY_USER_INFO = "schema.registry.basic.auth.user.info";
+    public static final String SCHEMA_REGISTRY_TIMEOUT = "schema.registry.timeout.ms";
+    public static final String SCHEMA_REGISTRY_ATTEMPTS = "schema.registry.attempts";
+    public static final String TOPIC_PREFIX = "topic.prefix";
+    public static final String TOPIC_PARTITIONS = "topic.partitions";
+    public static final String TOPIC_REPLICATION = "topic.replication.factor";
+    public static final String TOPIC_CREATE = "topic.create";
+    public static final String APPLICATION_ID = "application.id";
+    public static final String STATE_DIR = "state.dir";
+    public static final String PROCESSING_GUARANTEE = "processing.guarantee";
+    public static final String STREAM_THREADS = "num.stream.threads";
+    public static final String COMMIT_INTERVAL = "commit.interval.ms";
+    public static final String HTTP_HOST = "http.host";
+    public static final String HTTP_PORT = "http.port";
+    public static final String DEDUP_HORIZON = "normalize.dedup.horizon.ms";
+    public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
+    public static final String BILLED_STATUS_CODES = "pricing.billed.status.codes";
+    public static final String WINDOW_GRACE = "windows.grace.ms";
+    public static final String WINDOW_RETENTION_1M = "windows.retention.1m.ms";
+    public static final String WINDOW_RETENTION_1H = "windows.retention.1h.ms";
+    public static final String WINDOW_RETENTION_1D = "windows.retention.1d.ms";
+    public static final String METRICS_LABEL_CAP = "metrics.label.cap";
+    public static final String RUNAWAY_MAX_CALLS = "anomaly.runaway.max.calls";
+    public static final String RUNAWAY_CALLS_WINDOW = "anomaly.runaway.calls.window.ms";
+    public static final String RUNAWAY_REPEATS = "anomaly.runaway.repeated.prompts";
+    public static final String RUNAWAY_REPEATS_WINDOW = "anomaly.runaway.repeated.window.ms";
+    public static final String RUNAWAY_MAX_TOKENS = "anomaly.runaway.max.task.tokens";
+    public static final String RUNAWAY_QUIET = "anomaly.runaway.quiet.ms";
+    public static final String SPIKE_Z = "anomaly.spike.z";
+    public static final String SPIKE_ALPHA = "anomaly.spike.alpha";
+    public static final String SPIKE_WARMUP = "anomaly.spike.warmup.ms";
+    public static final String SPIKE_MIN_TOKENS = "anomaly.spike.min.tokens";
+    public static final String STORM_MIN_REQUESTS = "anomaly.storm.min.requests";
+    public static final String STORM_SHARE = "anomaly.storm.share";
+    public static final String STORM_QUIET = "anomaly.storm.quiet.ms";
+
+    public static final ConfigDef DEFINITION = new ConfigDef()
+            .define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka brokers to connect to, host:port[,host:port...].", "Kafka", 1, ConfigDef.Width.LONG, "Bootstrap servers")
+            .define(SCHEMA_REGISTRY_URL, Type.STRING, "http://localhost:8081", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Schema registry: http(s)://host:port (Confluent API; several comma-separated for failover) or mock://scope for an in-process registry.",
+                    "Schema registry", 1, ConfigDef.Width.LONG, "Schema registry URL")
+            .define(SCHEMA_REGISTRY_USER_INFO, Type.PASSWORD, null, Importance.MEDIUM,
+                    "user:password for HTTP basic auth against the schema registry.", "Schema registry", 2, ConfigDef.Width.MEDIUM, "Registry credentials")
+            .define(SCHEMA_REGISTRY_TIMEOUT, Type.LONG, 10_000L, ConfigDef.Range.atLeast(100), Importance.LOW,
+                    "Connect and request timeout of one schema registry call, in ms.", "Schema registry", 3, ConfigDef.Width.SHORT, "Registry timeout")
+            .define(SCHEMA_REGISTRY_ATTEMPTS, Type.INT, 3, ConfigDef.Range.between(1, 20), Importance.LOW,
+                    "Attempts of one schema registry call before the registry counts as unreachable (backoff doubles from 250 ms).",
+                    "Schema registry", 4, ConfigDef.Width.SHORT, "Registry attempts")
+            .define(TOPIC_PREFIX, Type.STRING, "tokenmeter.", Importance.HIGH,
+                    "Prefix of every topic name (tokenmeter.usage, ...). May be empty.", "Topics", 1, ConfigDef.Width.SHORT, "Topic prefix")
+            .define(TOPIC_PARTITIONS, Type.INT, 3, ConfigDef.Range.between(1, 10_000), Importance.MEDIUM,
+                    "Partitions of the data topics when tokenmeter creates them (the compacted prices and budgets topics get 1).",
+                    "Topics", 2, ConfigDef.Width.SHORT, "Partitions")
+            .define(TOPIC_REPLICATION, Type.SHORT, (short) -1, Importance.MEDIUM,
+                    "Replication factor of created topics; -1 uses the broker's default.", "Topics", 3, ConfigDef.Width.SHORT, "Replication factor")
+            .define(TOPIC_CREATE, Type.BOOLEAN, true, Importance.LOW,
+                    "Create the catalog's missing topics on start.", "Topics", 4, ConfigDef.Width.SHORT, "Create topics")
+            .define(APPLICATION_ID, Type.STRING, "tokenmeter", new ConfigDef.NonEmptyString(), Importance.HIGH,
+                    "Kafka Streams application id: instances with the same id share the work.", "Streams", 1, ConfigDef.Width.MEDIUM, "Application id")
+            .define(STATE_DIR, Type.STRING, Path.of(System.getProperty("java.io.tmpdir"), "tokenmeter-streams").toString(), Importance.MEDIUM,
+                    "Directory of the local state stores.", "Streams", 2, ConfigDef.Width.LONG, "State directory")
+            .define(PROCESSING_GUARANTEE, Type.STRING, "exactly_once_v2", ConfigDef.ValidString.in("exactly_once_v2", "at_least_once"), Importance.MEDIUM,
+                    "exactly_once_v2 (default) or at_least_once.", "Streams", 3, ConfigDef.Width.SHORT, "Processing guarantee")
+            .define(STREAM_THREADS, Type.INT, 1, ConfigDef.Range.between(1, 64), Importance.MEDIUM,
+                    "Stream threads per instance.", "Streams", 4, ConfigDef.Width.SHORT, "Stream threads")
+            .define(COMMIT_INTERVAL, Type.LONG, 100L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "How often Kafka Streams commits (and, with exactly-once, makes output visible), in ms.", "Streams", 5, ConfigDef.Width.SHORT, "Commit interval")
+            .define(HTTP_HOST, Type.STRING, "0.0.0.0", Importance.LOW,
+                    "Interface the HTTP API listens on.", "Service", 1, ConfigDef.Width.SHORT, "HTTP host")
+            .define(HTTP_PORT, Type.INT, 8080, ConfigDef.Range.between(0, 65535), Importance.MEDIUM,
+                    "Port of the HTTP API (/health, /api, /metrics); 0 picks a free one.", "Service", 2, ConfigDef.Width.SHORT, "HTTP port")
+            .define(HTTP_ADVERTISED_HOST, Type.STRING, "localhost", new ConfigDef.NonEmptyString(), Importance.MEDIUM,
+                    "Host name other instances use to reach this one's HTTP API for interactive queries (with http.port).",
+                    "Service", 3, ConfigDef.Width.MEDIUM, "Advertised host")
+            .define(METRICS_LABEL_CAP, Type.INT, 50, ConfigDef.Range.between(1, 10_000), Importance.LOW,
+                    "Distinct values kept per metric label (tenant, model, agent); later values are reported as 'other'.",
+                    "Service", 4, ConfigDef.Width.SHORT, "Metric label cap")
+            .define(DEDUP_HORIZON, Type.LONG, Duration.ofHours(24).toMillis(), ConfigDef.Range.atLeast(1000), Importance.MEDIUM,
+                    "Events with an eventId already seen within this horizon (event time, ms) are dropped as duplicates.",
+                    "Normalize", 1, ConfigDef.Width.SHORT, "Dedup horizon")
+            .define(BILLED_STATUS_CODES, Type.LIST, List.of("2xx", "400", "408"), Importance.MEDIUM,
+                    "HTTP statuses the provider bills (codes or classes like 2xx); every other status is counted but costs 0. "
+                            + "Azure bills processed calls (2xx, 400 content filter, 408 timeout), not refused ones (401, 403, 429).",
+                    "Pricing", 1, ConfigDef.Width.MEDIUM, "Billed statuses")
+            .define(WINDOW_GRACE, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(0), Importance.MEDIUM,
+                    "How long after a window ends (event time, ms) late events are still counted; later ones go to the dead-letter topic as 'late'.",
+                    "Windows", 1, ConfigDef.Width.SHORT, "Grace")
+            .define(WINDOW_RETENTION_1M, Type.LONG, Duration.ofDays(2).toMillis(), ConfigDef.Range.atLeast(60_000), Importance.LOW,
+                    "How long 1-minute windows stay queryable (ms).", "Windows", 2, ConfigDef.Width.SHORT, "1m retention")
+            .define(WINDOW_RETENTION_1H, Type.LONG, Duration.ofDays(35).toMillis(), ConfigDef.Range.atLeast(3_600_000), Importance.LOW,
+                    "How long 1-hour windows stay queryable (ms).", "Windows", 3, ConfigDef.Width.SHORT, "1h retention")
+            .define(WINDOW_RETENTION_1D, Type.LONG, Duration.ofDays(400).toMillis(), ConfigDef.Range.atLeast(86_400_000), Importance.LOW,
+                    "How long 1-day windows stay queryable (ms).", "Windows", 4, ConfigDef.Width.SHORT, "1d retention")
+            .define(RUNAWAY_MAX_CALLS, Type.INT, 25, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                    "RUNAWAY_LOOP fires when a task makes more than this many model calls within anomaly.runaway.calls.window.ms.",
+                    "Anomaly", 1, ConfigDef.Width.SHORT, "Loop: max calls")
+            .define(RUNAWAY_CALLS_WINDOW, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(1000), Importance.LOW,
+                    "Window of the call-count rule, event time (ms).", "Anomaly", 2, ConfigDef.Width.SHORT, "Loop: call window")
+            .define(RUNAWAY_REPEATS, Type.INT, 5, ConfigDef.Range.atLeast(2), Importance.MEDIUM,
+                    "RUNAWAY_LOOP fires when a task sends the same promptHash this many times within anomaly.runaway.repeated.window.ms.",
+                    "Anomaly", 3, ConfigDef.Width.SHORT, "Loop: repeated prompts")
+            .define(RUNAWAY_REPEATS_WINDOW, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(1000), Importance.LOW,
+                    "Window of the repeated-prompt rule, event time (ms).", "Anomaly", 4, ConfigDef.Width.SHORT, "Loop: repeat window")
+            .define(RUNAWAY_MAX_TOKENS, Type.LONG, 2_000_000L, ConfigDef.Range.atLeast(1), Importance.MEDIUM,
+                    "RUNAWAY_LOOP fires when one task uses more than this many tokens (input + output).",
+                    "Anomaly", 5, ConfigDef.Width.SHORT, "Loop: max task tokens")
+            .define(RUNAWAY_QUIET, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(1000), Importance.LOW,
+                    "A firing loop resolves when its task ends or makes no call for this long (event time, ms).",
+                    "Anomaly", 6, ConfigDef.Width.SHORT, "Loop: quiet")
+            .define(SPIKE_Z, Type.DOUBLE, 4.0, ConfigDef.Range.atLeast(1.0), Importance.MEDIUM,
+                    "TOKEN_SPIKE fires when a tenant/model minute is this many standard deviations above its EWMA baseline.",
+                    "Anomaly", 7, ConfigDef.Width.SHORT, "Spike: z")
+            .define(SPIKE_ALPHA, Type.DOUBLE, 0.1, ConfigDef.Range.between(0.001, 1.0), Importance.LOW,
+                    "EWMA smoothing factor of the per-minute baseline (0.1: roughly the last 10-20 minutes).",
+                    "Anomaly", 8, ConfigDef.Width.SHORT, "Spike: alpha")
+            .define(SPIKE_WARMUP, Type.LONG, Duration.ofMinutes(30).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "History a series needs before it can spike (ms).", "Anomaly", 9, ConfigDef.Width.SHORT, "Spike: warm-up")
+            .define(SPIKE_MIN_TOKENS, Type.LONG, 10_000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "A minute below this many tokens never spikes.", "Anomaly", 10, ConfigDef.Width.SHORT, "Spike: minimum volume")
+            .define(STORM_MIN_REQUESTS, Type.INT, 50, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "RETRY_STORM needs at least this many requests to one deployment in a minute.", "Anomaly", 11, ConfigDef.Width.SHORT,
+                    "Storm: minimum requests")
+            .define(STORM_SHARE, Type.DOUBLE, 0.20, ConfigDef.Range.between(0.0, 1.0), Importance.MEDIUM,
+                    "RETRY_STORM fires when this share of a deployment's requests in a minute were answered 429 or were retries.",
+                    "Anomaly", 12, ConfigDef.Width.SHORT, "Storm: share")
+            .define(STORM_QUIET, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "A retry storm resolves after this long (event time, ms) without a storm minute; a pause shorter than this is the same storm.",
+                    "Anomaly", 13, ConfigDef.Width.SHORT, "Storm: quiet");
+
+    public TokenmeterConfig(Map<String, ?> values) {
+        super(DEFINITION, values, false);
+    }
+
+    /**
+     * Reads the layered configuration.
+     *
+     * @param file      properties file, or null
+     * @param env       the environment ({@code System.getenv()})
+     * @param overrides values given on the command line
+     */
+    public static TokenmeterConfig load(Path file, Map<String, String> env, Map<String, String> overrides) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        if (file != null) {
+            values.putAll(readProperties(file));
+        }
+        values.putAll(fromEnvironment(env));
+        values.putAll(overrides);
+        try {
+            return new TokenmeterConfig(values);
+        } catch (ConfigException e) {
+            throw new ConfigException("invalid configuration: " + e.getMessage());
+        }
+    }
+
+    /** The defaults, with some keys overridden: convenient for tests and embedded runs. */
+    public static TokenmeterConfig of(Map<String, ?> overrides) {
+        return new TokenmeterConfig(overrides);
+    }
+
+    static Map<String, String> fromEnvironment(Map<String, String> env) {
+        Map<String, String> values = new HashMap<>();
+        for (String key : DEFINITION.names()) {
+            String value = env.get(envName(key));
+            if (value != null) {
+                values.put(key, value);
+            }
+        }
+        String kafkaEnvPrefix = envName(KAFKA_PASSTHROUGH_PREFIX);
+        env.forEach((name, value) -> {
+            if (name.startsWith(kafkaEnvPrefix)) {
+                values.put(KAFKA_PASSTHROUGH_PREFIX + name.substring(kafkaEnvPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            }
+        });
+        return values;
+    }
+
+    /** The environment variable that sets {@code key}: {@code schema.registry.url} is {@code TOKENMETER_SCHEMA_REGISTRY_URL}. */
+    public static String envName(String key) {
+        return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    }
+
+    private static Map<String, String> readProperties(Path file) {
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file)) {
+            properties.load(reader);
+        } catch (IOException e) {
+            throw new ConfigException("cannot read configuration file " + file + ": " + e.getMessage());
+        }
+        Map<String, String> values = new HashMap<>();
+        properties.stringPropertyNames().forEach(name -> values.put(name, properties.getProperty(name).trim()));
+        return values;
+    }
+
+    public String bootstrapServers() {
+        return getString(BOOTSTRAP_SERVERS);
+    }
+
+    public String schemaRegistryUrl() {
+        return getString(SCHEMA_REGISTRY_URL);
+    }
+
+    public RegistrySettings registrySettings() {
+        Password userInfo = getPassword(SCHEMA_REGISTRY_USER_INFO);
+        return new RegistrySettings(Duration.ofMillis(getLong(SCHEMA_REGISTRY_TIMEOUT)), getInt(SCHEMA_REGISTRY_ATTEMPTS),
+                RegistrySettings.DEFAULTS.backoff(), userInfo == null ? null : userInfo.value());
+    }
+
+    public String topicPrefix() {
+        return getString(TOPIC_PREFIX);
+    }
+
+    public int topicPartitions() {
+        return getInt(TOPIC_PARTITIONS);
+    }
+
+    public short topicReplication() {
+        return getShort(TOPIC_REPLICATION);
+    }
+
+    public boolean createTopics() {
+        return getBoolean(TOPIC_CREATE);
+    }
+
+    public String applicationId() {
+        return getString(APPLICATION_ID);
+    }
+
+    public int httpPort() {
+        return getInt(HTTP_PORT);
+    }
+
+    public String httpHost() {
+        return getString(HTTP_HOST);
+    }
+
+    public Duration dedupHorizon() {
+        return Duration.ofMillis(getLong(DEDUP_HORIZON));
+    }
+
+    public String httpAdvertisedHost() {
+        return getString(HTTP_ADVERTISED_HOST);
+    }
+
+    public List<String> billedStatusCodes() {
+        return getList(BILLED_STATUS_CODES);
+    }
+
+    public Duration windowGrace() {
+        return Duration.ofMillis(getLong(WINDOW_GRACE));
+    }
+
+    public int metricsLabelCap() {
+        return getInt(METRICS_LABEL_CAP);
+    }
+
+    /** Properties for every Kafka client: bootstrap servers plus the {@code kafka.*} pass-through keys. */
+    public Map<String, Object> kafkaClientProperties() {
+        Map<String, Object> props = new HashMap<>(originalsWithPrefix(KAFKA_PASSTHROUGH_PREFIX));
+        props.put("bootstrap.servers", bootstrapServers());
+        return props;
+    }
+
+    /** The effective settings, one per line, secrets masked: what {@code --help}-minded users want to see. */
+    public String describe() {
+        StringBuilder out = new StringBuilder();
+        for (ConfigDef.ConfigKey key : DEFINITION.configKeys().values()) {
+            Object value = values().get(key.name);
+            out.append(key.name).append('=').append(value instanceof Password ? (value == null ? "" : "[hidden]") : value).append('\n');
+        }
+        originalsWithPrefix(KAFKA_PASSTHROUGH_PREFIX, false).forEach((k, v) ->
+                out.append(k).append('=').append(isSecretKey(k) ? "[hidden]" : v).append('\n'));
+        return out.toString();
+    }
+
+    /** Whether a pass-through key holds a secret (passwords, keys, JAAS configs, connection strings). */
+    public static boolean isSecretKey(String key) {
+        String lower = key.toLowerCase(Locale.ROOT);
+        return lower.contains("password") || lower.contains("secret") || lower.contains("jaas") || lower.contains("key")
+                || lower.contains("token") || lower.contains("connection.string");
+    }
+}

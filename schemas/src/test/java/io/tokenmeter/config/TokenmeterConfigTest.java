@@ -1,0 +1,71 @@
+package io.tokenmeter.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.config.ConfigException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TokenmeterConfigTest {
+
+    @Test
+    void defaultsAreTheDocumentedOnes() {
+        TokenmeterConfig config = TokenmeterConfig.of(Map.of());
+        assertThat(config.bootstrapServers()).isEqualTo("localhost:9092");
+        assertThat(config.topicPrefix()).isEqualTo("tokenmeter.");
+        assertThat(config.getString(TokenmeterConfig.PROCESSING_GUARANTEE)).isEqualTo("exactly_once_v2");
+        assertThat(config.dedupHorizon()).isEqualTo(Duration.ofHours(24));
+    }
+
+    @Test
+    void flagsBeatEnvironmentWhichBeatsTheFile(@TempDir Path dir) throws IOException {
+        Path file = dir.resolve("tokenmeter.properties");
+        Files.writeString(file, "bootstrap.servers=file:9092\ntopic.prefix=file.\napplication.id=from-file\n");
+        Map<String, String> env = Map.of("TOKENMETER_BOOTSTRAP_SERVERS", "env:9092", "TOKENMETER_TOPIC_PREFIX", "env.");
+
+        TokenmeterConfig config = TokenmeterConfig.load(file, env, Map.of("bootstrap.servers", "flag:9092"));
+
+        assertThat(config.bootstrapServers()).isEqualTo("flag:9092");
+        assertThat(config.topicPrefix()).isEqualTo("env.");
+        assertThat(config.applicationId()).isEqualTo("from-file");
+    }
+
+    @Test
+    void kafkaPassThroughKeysReachTheClientsAndSecretsAreMasked() {
+        Map<String, String> env = Map.of("TOKENMETER_KAFKA_SASL_JAAS_CONFIG", "PlainLoginModule password=\"hunter2\";");
+        TokenmeterConfig config = TokenmeterConfig.load(null, env,
+                Map.of("kafka.security.protocol", "SASL_SSL", "schema.registry.basic.auth.user.info", "u:topsecret"));
+
+        assertThat(config.kafkaClientProperties())
+                .containsEntry("security.protocol", "SASL_SSL")
+                .containsEntry("sasl.jaas.config", "PlainLoginModule password=\"hunter2\";")
+                .containsEntry("bootstrap.servers", "localhost:9092");
+        assertThat(config.describe()).doesNotContain("hunter2").doesNotContain("topsecret").contains("security.protocol=SASL_SSL");
+        assertThat(config.registrySettings().basicAuthUserInfo()).isEqualTo("u:topsecret");
+        assertThat(config.registrySettings().toString()).doesNotContain("topsecret");
+    }
+
+    @Test
+    void invalidValuesAreRejectedNamingTheKey() {
+        assertThatThrownBy(() -> TokenmeterConfig.load(null, Map.of(), Map.of("processing.guarantee", "maybe")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("processing.guarantee");
+    }
+
+    @Test
+    void unreadableFileIsAClearError(@TempDir Path dir) {
+        assertThatThrownBy(() -> TokenmeterConfig.load(dir.resolve("missing.properties"), Map.of(), Map.of()))
+                .hasMessageContaining("cannot read configuration file");
+    }
+
+    @Test
+    void environmentNamesFollowTheKeys() {
+        assertThat(TokenmeterConfig.envName("schema.registry.url")).isEqualTo("TOKENMETER_SCHEMA_REGISTRY_URL");
+    }
+}

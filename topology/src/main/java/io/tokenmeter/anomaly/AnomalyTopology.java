@@ -1,0 +1,108 @@
+package io.tokenmeter.anomaly;
+
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.PricedUsage;
+import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.topics.TopicCatalog;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * usage.priced (+ task outcomes) → alerts. Four named detectors: the runaway-loop and token-spike detectors work
+ * per task and per tenant/model beside the tenant's usage; the retry-storm detector needs every call of a
+ * deployment, so each task counts its calls per deployment and minute and repartitions only those counts; the
+ * unpriced-model detector repartitions the (rare) unpriced calls by model. Every instance also keeps
+ * all alerts in a global store, to answer {@code /api/alerts} on its own.
+ */
+public final class AnomalyTopology {
+
+    public static final String ALERTS_STORE = "anomaly-alerts-store";
+    public static final String STORM_COUNTS_BY_DEPLOYMENT = "anomaly-storm-counts-by-deployment";
+    public static final String UNPRICED_BY_MODEL = "anomaly-unpriced-by-model";
+
+    private AnomalyTopology() {
+    }
+
+    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskOutcome> outcomesByTenant,
+                             TopicCatalog topics, AnomalySettings settings, PipelineMetrics metrics) {
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunawayLoopDetector.STORE), Serdes.String(),
+                RunawayState.SERDE).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TokenSpikeDetector.STORE), Serdes.String(),
+                SpikeState.SERDE).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(StormPartials.STORE), Serdes.String(),
+                StormCounts.SERDE).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RetryStormDetector.STORE), Serdes.String(),
+                StormState.SERDE).withCachingEnabled());
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(UnpricedModelDetector.STORE), Serdes.String(),
+                UnpricedState.SERDE).withCachingEnabled());
+
+        KStream<String, Alert> loops = priced.mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("anomaly-runaway-calls"))
+                .merge(outcomesByTenant.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("anomaly-runaway-outcomes")),
+                        Named.as("anomaly-runaway-signals"))
+                .process(() -> new RunawayLoopDetector(settings, metrics), Named.as("anomaly-runaway-loop"), RunawayLoopDetector.STORE);
+
+        KStream<String, Alert> spikes = priced
+                .process(() -> new TokenSpikeDetector(settings, metrics), Named.as("anomaly-token-spike"), TokenSpikeDetector.STORE);
+
+        KStream<String, Alert> storms = priced
+                .process(StormPartials::new, Named.as("anomaly-storm-partials"), StormPartials.STORE)
+                .repartition(Repartitioned.with(Serdes.String(), StormCounts.SERDE).withName(STORM_COUNTS_BY_DEPLOYMENT))
+                .process(() -> new RetryStormDetector(settings, metrics), Named.as("anomaly-retry-storm"), RetryStormDetector.STORE);
+
+        KStream<String, Alert> unpriced = priced
+                .filter((tenant, p) -> !p.getPriced(), Named.as("anomaly-unpriced-calls"))
+                .map((tenant, p) -> KeyValue.pair(modelKey(p), CallSignal.of(p)), Named.as("anomaly-key-unpriced-by-model"))
+                .repartition(Repartitioned.with(Serdes.String(), CallSignal.SERDE).withName(UNPRICED_BY_MODEL))
+                .process(() -> new UnpricedModelDetector(settings, metrics), Named.as("anomaly-unpriced-model"), UnpricedModelDetector.STORE);
+
+        loops.merge(spikes, Named.as("anomaly-merge-spikes"))
+                .merge(storms, Named.as("anomaly-merge-storms"))
+                .merge(unpriced, Named.as("anomaly-merge-unpriced"))
+                .to(topics.alerts().name(), Produced.with(topics.alerts().keySerde(), topics.alerts().valueSerde()).withName("anomaly-alerts-sink"));
+
+        builder.addGlobalStore(
+                Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ALERTS_STORE), Serdes.String(), topics.alerts().valueSerde())
+                        .withLoggingDisabled(),
+                topics.alerts().name(),
+                Consumed.with(topics.alerts().keySerde(), topics.alerts().valueSerde()).withName("anomaly-alerts-source"),
+                AlertStoreUpdater::new);
+    }
+
+    private static String modelKey(PricedUsage priced) {
+        return priced.getUsage().getModel() + '|' + priced.getUsage().getDeploymentType() + '|' + priced.getUsage().getRegion();
+    }
+
+    /** Keeps the latest record of every incident in the global alerts store. */
+    static final class AlertStoreUpdater implements Processor<String, Alert, Void, Void> {
+        private KeyValueStore<String, Alert> store;
+
+        @Override
+        public void init(ProcessorContext<Void, Void> context) {
+            store = context.getStateStore(ALERTS_STORE);
+        }
+
+        @Override
+        public void process(Record<String, Alert> record) {
+            if (record.key() == null) {
+                return;
+            }
+            if (record.value() == null) {
+                store.delete(record.key());
+            } else {
+                store.put(record.key(), record.value());
+            }
+        }
+    }
+}

@@ -1,0 +1,173 @@
+package io.tokenmeter.anomaly;
+
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertType;
+import io.tokenmeter.event.Severity;
+import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.PipelineMetrics;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * RETRY_STORM, per deployment: a minute with at least {@code stormMinRequests} requests of which at least
+ * {@code stormShare} were answered 429 or were retries. Unlike a token count, a share can fall again before the
+ * minute is over (a burst of 429s in its first seconds is not a storm), so a minute is judged when it is complete:
+ * when counts for a later minute of the deployment arrive, or this detector's event time passes it.
+ *
+ * <p>Calls of one deployment come from every partition, and partitions do not run in step: counts of a minute can
+ * arrive after the minute was judged. The detector keeps each minute's counts for the lateness (the windows' grace),
+ * adds late counts in and judges the minute again, so a storm is never lost to one partition running ahead; it may
+ * only be seen a little later. Storm minutes are one incident until {@code stormQuiet} passes without one, so a storm
+ * that pauses for a minute is still the same storm for on-call.
+ */
+final class RetryStormDetector extends ContextualProcessor<String, StormCounts, String, Alert> {
+
+    static final String STORE = "anomaly-storm-store";
+    private static final long MINUTE = 60_000L;
+
+    private final AnomalySettings settings;
+    private final PipelineMetrics metrics;
+    private final EventClock clock = new EventClock(MINUTE);
+    private KeyValueStore<String, StormState> deployments;
+
+    RetryStormDetector(AnomalySettings settings, PipelineMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Alert> context) {
+        super.init(context);
+        deployments = context.getStateStore(STORE);
+    }
+
+    @Override
+    public void process(Record<String, StormCounts> record) {
+        StormCounts counts = record.value();
+        String deployment = record.key();
+        if (clock.observe(counts.latest)) {
+            closeElapsedMinutes(clock.now());
+        }
+        StormState state = deployments.get(deployment);
+        if (state == null) {
+            state = new StormState();
+            state.judgedBefore = counts.minute;
+        }
+        if (counts.minute < state.judgedBefore - settings.lateness().toMillis()) {
+            return; // later than the lateness: the minute's verdict is final
+        }
+        StormCounts minute = state.minutes.computeIfAbsent(counts.minute, start -> {
+            StormCounts empty = new StormCounts();
+            empty.minute = start;
+            return empty;
+        });
+        minute.add(counts);
+        if (counts.minute < state.judgedBefore) {
+            judge(state, deployment, minute, counts.latest); // late counts: judge the minute again with them
+        }
+        advance(state, deployment, counts.minute, counts.latest);
+        deployments.put(deployment, state);
+    }
+
+    private boolean isStorm(StormCounts minute) {
+        return minute.requests >= settings.stormMinRequests() && share(minute) >= settings.stormShare();
+    }
+
+    private static double share(StormCounts minute) {
+        return minute.requests == 0 ? 0 : (double) minute.refusedOrRetried / minute.requests;
+    }
+
+    /**
+     * Judges every minute before {@code current} not judged yet, ends an incident that has been quiet for long
+     * enough at event time {@code now}, and forgets minutes past the lateness.
+     */
+    private void advance(StormState state, String deployment, long current, long now) {
+        if (current > state.judgedBefore) {
+            for (StormCounts minute : state.minutes.subMap(state.judgedBefore, current).values()) {
+                judge(state, deployment, minute, minute.minute + MINUTE); // judged as the minute ends
+            }
+            state.judgedBefore = current;
+        }
+        resolveIfQuiet(state, deployment, now);
+        state.minutes.headMap(state.judgedBefore - settings.lateness().toMillis()).clear();
+    }
+
+    private void judge(StormState state, String deployment, StormCounts minute, long now) {
+        if (!isStorm(minute) || minute.minute < state.resolvedBefore) {
+            return;
+        }
+        state.lastStormMinute = Math.max(state.lastStormMinute, minute.minute);
+        if (state.firing == null) {
+            state.firing = fire(minute, deployment, now);
+            emit(state.firing);
+        }
+    }
+
+    private void resolveIfQuiet(StormState state, String deployment, long now) {
+        long quietSince = state.lastStormMinute + MINUTE;
+        if (state.firing == null || now < quietSince + settings.stormQuiet().toMillis()) {
+            return;
+        }
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("lastStormMinute", Instant.ofEpochMilli(state.lastStormMinute).toString());
+        emit(Alerts.resolved(state.firing, Instant.ofEpochMilli(quietSince + settings.stormQuiet().toMillis()), "Retry storm on " + deployment
+                + " is over: no storm minute since " + Instant.ofEpochMilli(quietSince) + " (" + Alerts.duration(settings.stormQuiet()) + ")",
+                evidence));
+        state.firing = null;
+        state.resolvedBefore = state.judgedBefore;
+    }
+
+    private Alert fire(StormCounts minute, String deployment, long now) {
+        double share = share(minute);
+        String culprits = minute.tenants.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed()).limit(3)
+                .map(e -> e.getKey() + " " + e.getValue()).collect(Collectors.joining(", "));
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("requests", Long.toString(minute.requests));
+        evidence.put("refusedOrRetried", Long.toString(minute.refusedOrRetried));
+        evidence.put("share", String.format(Locale.ROOT, "%.3f", share));
+        evidence.put("tenants", culprits);
+        String message = String.format(Locale.ROOT, "Retry storm on deployment %s (%s): %.0f %% of %s requests in the minute from %s were "
+                        + "429s or retries (line: %.0f %% of at least %d); most from %s", deployment, minute.model, 100 * share,
+                Alerts.count(minute.requests), Instant.ofEpochMilli(minute.minute), 100 * settings.stormShare(), settings.stormMinRequests(), culprits);
+        String topTenant = minute.tenants.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(null);
+        return Alerts.firing(Alerts.dedupKey(AlertType.RETRY_STORM, deployment, Instant.ofEpochMilli(minute.minute)), AlertType.RETRY_STORM,
+                        Severity.WARNING, "refused-or-retried-share", share, settings.stormShare(), Instant.ofEpochMilli(minute.minute),
+                        Instant.ofEpochMilli(minute.minute + MINUTE), Instant.ofEpochMilli(now), message, evidence)
+                .setDeployment(deployment).setModel(minute.model).setTenant(topTenant)
+                .build();
+    }
+
+    /** Judges the minutes that this detector's event time has passed, for deployments that had no later counts. */
+    private void closeElapsedMinutes(long now) {
+        long current = Math.floorDiv(now, MINUTE) * MINUTE;
+        List<KeyValue<String, StormState>> changed = new ArrayList<>();
+        try (KeyValueIterator<String, StormState> all = deployments.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, StormState> entry = all.next();
+                if (entry.value.firing != null || entry.value.judgedBefore < current) {
+                    changed.add(entry);
+                }
+            }
+        }
+        for (KeyValue<String, StormState> entry : changed) {
+            advance(entry.value, entry.key, current, now);
+            deployments.put(entry.key, entry.value);
+        }
+    }
+
+    private void emit(Alert alert) {
+        metrics.alert(alert);
+        context().forward(new Record<>(alert.getDedupKey(), alert, alert.getDetectedAt().toEpochMilli()));
+    }
+}

@@ -1,0 +1,245 @@
+package io.tokenmeter.anomaly;
+
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertType;
+import io.tokenmeter.event.PricedUsage;
+import io.tokenmeter.event.Severity;
+import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.PipelineMetrics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * RUNAWAY_LOOP, per task: more than {@code maxCalls} calls within the call window, the same prompt hash
+ * {@code repeatedPrompts} times within the repeat window (retries do not count: resending a failed call is not a
+ * loop), or more than {@code maxTaskTokens} tokens in the task.
+ * An incident fires once (naming the rule that fired first) and resolves once, when the task ends or goes quiet.
+ * Tasks are keyed by tenant and task id, so the state lives beside the tenant's usage without a repartition.
+ */
+final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, String, Alert> {
+
+    static final String STORE = "anomaly-runaway-store";
+    static final String RULE_CALLS = "calls-per-window";
+    static final String RULE_REPEATS = "repeated-prompt";
+    static final String RULE_TOKENS = "tokens-per-task";
+    /** A task with no call for this long and no incident is forgotten (its token total with it). */
+    private static final Duration IDLE_TTL = Duration.ofHours(24);
+    private static final char SEPARATOR = '\u001F';
+
+    private final AnomalySettings settings;
+    private final PipelineMetrics metrics;
+    private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
+    private KeyValueStore<String, RunawayState> tasks;
+
+    RunawayLoopDetector(AnomalySettings settings, PipelineMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Alert> context) {
+        super.init(context);
+        tasks = context.getStateStore(STORE);
+    }
+
+    @Override
+    public void process(Record<String, TaskSignal> record) {
+        if (record.value() instanceof TaskSignal.Call call) {
+            if (clock.observe(call.priced().getUsage().getTimestamp().toEpochMilli())) {
+                sweep(clock.now());
+            }
+            call(call.priced());
+        } else if (record.value() instanceof TaskSignal.Ended ended) {
+            ended(ended.outcome());
+        }
+    }
+
+    private void call(PricedUsage priced) {
+        UsageEvent usage = priced.getUsage();
+        if (usage.getTaskId() == null) {
+            return;
+        }
+        String key = key(usage.getTenant(), usage.getTaskId());
+        long time = usage.getTimestamp().toEpochMilli();
+        RunawayState state = tasks.get(key);
+        if (state == null) {
+            state = new RunawayState();
+            state.firstSeen = time;
+        }
+        state.lastSeen = Math.max(state.lastSeen, time);
+        state.calls++;
+        state.tokens += usage.getInputTokens() + usage.getOutputTokens();
+        state.costNanos += priced.getCostNanos();
+        record(state, usage, time);
+        if (state.firing == null) {
+            Alert alert = evaluate(state, usage, time);
+            if (alert != null) {
+                state.firing = alert;
+                emit(alert);
+            }
+        }
+        tasks.put(key, state);
+    }
+
+    private void record(RunawayState state, UsageEvent usage, long time) {
+        state.recentCalls.add(time);
+        while (state.recentCalls.size() > settings.maxCalls() + 1) {
+            state.recentCalls.remove(0);
+        }
+        if (countsAsRepeat(usage)) {
+            state.promptHashes.add(usage.getPromptHash());
+            state.promptTimes.add(time);
+            long oldest = time - settings.repeatsWindow().toMillis();
+            while (!state.promptTimes.isEmpty() && (state.promptTimes.get(0) <= oldest || state.promptTimes.size() > RunawayState.MAX_PROMPTS)) {
+                state.promptTimes.remove(0);
+                state.promptHashes.remove(0);
+            }
+        }
+        if (state.agents.containsKey(usage.getAgent()) || state.agents.size() < RunawayState.MAX_AGENTS) {
+            state.agents.merge(usage.getAgent(), 1L, Long::sum);
+        }
+        if (!state.models.contains(usage.getModel()) && state.models.size() < RunawayState.MAX_MODELS) {
+            state.models.add(usage.getModel());
+        }
+    }
+
+    /** The first rule this call breaks, as a firing alert; null when none. */
+    private Alert evaluate(RunawayState state, UsageEvent usage, long time) {
+        long callsWindow = settings.callsWindow().toMillis();
+        long inWindow = state.recentCalls.stream().filter(t -> t > time - callsWindow && t <= time).count();
+        if (inWindow > settings.maxCalls()) {
+            return fire(state, usage, time, RULE_CALLS, inWindow, settings.maxCalls(), time - callsWindow,
+                    count(inWindow) + " calls within " + Alerts.duration(settings.callsWindow()) + " (limit " + settings.maxCalls() + ")");
+        }
+        if (countsAsRepeat(usage)) {
+            long repeatsWindow = settings.repeatsWindow().toMillis();
+            long repeats = 0;
+            for (int i = 0; i < state.promptHashes.size(); i++) {
+                long t = state.promptTimes.get(i);
+                if (state.promptHashes.get(i).equals(usage.getPromptHash()) && t > time - repeatsWindow && t <= time) {
+                    repeats++;
+                }
+            }
+            if (repeats >= settings.repeatedPrompts()) {
+                return fire(state, usage, time, RULE_REPEATS, repeats, settings.repeatedPrompts(), time - repeatsWindow,
+                        "the same prompt " + repeats + " times within " + Alerts.duration(settings.repeatsWindow())
+                                + " (limit " + settings.repeatedPrompts() + ")");
+            }
+        }
+        if (state.tokens > settings.maxTaskTokens()) {
+            return fire(state, usage, time, RULE_TOKENS, state.tokens, settings.maxTaskTokens(), state.firstSeen,
+                    count(state.tokens) + " tokens in one task (limit " + count(settings.maxTaskTokens()) + ")");
+        }
+        return null;
+    }
+
+    /** A retry resends the same prompt because the call failed: that is the retry-storm detector's business, not a loop. */
+    private static boolean countsAsRepeat(UsageEvent usage) {
+        return usage.getPromptHash() != null && usage.getRetryAttempt() == 0;
+    }
+
+    private Alert fire(RunawayState state, UsageEvent usage, long time, String rule, double observed, double threshold, long windowStart,
+                       String what) {
+        String agent = usage.getAgent();
+        String message = "Runaway loop in task " + usage.getTaskId() + " (" + usage.getTenant() + ", " + agent + " on " + usage.getModel()
+                + "): " + what + "; " + count(state.calls) + " calls, " + count(state.tokens) + " tokens, " + Alerts.usd(state.costNanos) + " so far";
+        return Alerts.firing(Alerts.dedupKey(AlertType.RUNAWAY_LOOP, usage.getTenant(), usage.getTaskId(), time), AlertType.RUNAWAY_LOOP,
+                        Severity.CRITICAL, rule, observed, threshold, Instant.ofEpochMilli(Math.max(windowStart, state.firstSeen)),
+                        Instant.ofEpochMilli(time), Instant.ofEpochMilli(time), message, evidence(state, usage.getPromptHash()))
+                .setTenant(usage.getTenant()).setApplication(usage.getApplication()).setAgent(agent).setModel(usage.getModel())
+                .setDeployment(usage.getDeployment()).setTaskId(usage.getTaskId())
+                .build();
+    }
+
+    private void ended(TaskOutcome outcome) {
+        String key = key(outcome.getTenant(), outcome.getTaskId());
+        RunawayState state = tasks.get(key);
+        if (state == null) {
+            return;
+        }
+        if (state.firing != null) {
+            Instant at = outcome.getTimestamp();
+            resolve(state, at, "task " + outcome.getTaskId() + " ended (" + outcome.getStatus() + ")", "task-ended");
+        }
+        tasks.delete(key);
+    }
+
+    /** Resolves loops that went quiet and forgets idle tasks, as this detector's event time passes. */
+    private void sweep(long now) {
+        List<KeyValue<String, RunawayState>> changed = new ArrayList<>();
+        List<String> forget = new ArrayList<>();
+        try (KeyValueIterator<String, RunawayState> all = tasks.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, RunawayState> task = all.next();
+                RunawayState state = task.value;
+                if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
+                    changed.add(KeyValue.pair(task.key, state));
+                } else if (state.firing == null && state.lastSeen + IDLE_TTL.toMillis() <= now) {
+                    forget.add(task.key);
+                }
+            }
+        }
+        for (KeyValue<String, RunawayState> task : changed) {
+            long quietSince = task.value.lastSeen;
+            resolve(task.value, Instant.ofEpochMilli(quietSince + settings.quiet().toMillis()),
+                    "no call for " + Alerts.duration(settings.quiet()), "quiet");
+            tasks.put(task.key, task.value);
+        }
+        forget.forEach(tasks::delete);
+    }
+
+    private void resolve(RunawayState state, Instant at, String why, String reason) {
+        Alert fired = state.firing;
+        Map<String, String> evidence = evidence(state, null);
+        evidence.put("reason", reason);
+        String message = "Runaway loop in task " + fired.getTaskId() + " (" + fired.getTenant() + ") resolved: " + why + "; "
+                + count(state.calls) + " calls, " + count(state.tokens) + " tokens, " + Alerts.usd(state.costNanos) + " in all";
+        emit(Alerts.resolved(fired, at, message, evidence));
+        state.firing = null;
+        // a resolved task that keeps looping would fire again; start its windows afresh
+        state.recentCalls.clear();
+        state.promptHashes.clear();
+        state.promptTimes.clear();
+        state.tokens = 0;
+    }
+
+    private Map<String, String> evidence(RunawayState state, String promptHash) {
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("calls", Long.toString(state.calls));
+        evidence.put("tokens", Long.toString(state.tokens));
+        evidence.put("costUsd", Alerts.usdPlain(state.costNanos));
+        evidence.put("firstCall", Instant.ofEpochMilli(state.firstSeen).toString());
+        evidence.put("lastCall", Instant.ofEpochMilli(state.lastSeen).toString());
+        evidence.put("agents", String.join(",", state.agents.keySet()));
+        evidence.put("models", String.join(",", state.models));
+        if (promptHash != null) {
+            evidence.put("promptHash", promptHash);
+        }
+        return evidence;
+    }
+
+    private void emit(Alert alert) {
+        metrics.alert(alert);
+        context().forward(new Record<>(alert.getDedupKey(), alert, alert.getDetectedAt().toEpochMilli()));
+    }
+
+    private static String count(long value) {
+        return Alerts.count(value);
+    }
+
+    static String key(String tenant, String taskId) {
+        return tenant + SEPARATOR + taskId;
+    }
+}

@@ -1,0 +1,88 @@
+package io.tokenmeter.normalize;
+
+import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.serde.FramedBytesSerde;
+import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.topics.DeadLetters;
+import io.tokenmeter.topics.TopicCatalog;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.Serializer;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * ingest.raw → usage, task-outcomes and dlq. Each raw document is recognised and read; usage events are
+ * repartitioned by tenant (the key also carries the eventId) so every copy of one event meets the same deduplication
+ * store and one tenant's events keep their order, events whose eventId was seen within the horizon are dropped, and
+ * the rest go to usage keyed by tenant, in the partition the tenant's key selects. Rejected documents go to the dead-letter topic unchanged,
+ * with headers naming the reason and the source topic, partition and offset.
+ */
+public final class NormalizeTopology {
+
+    public static final String DEDUP_STORE = "normalize-dedup-store";
+    public static final String USAGE_REPARTITION = "normalize-usage-by-event";
+
+    /** What the normalize step can be tuned with. */
+    public record Settings(Duration dedupHorizon) {
+    }
+
+    private NormalizeTopology() {
+    }
+
+    /** One parsed item together with the bytes it came from, which a dead letter keeps. */
+    record Parsed(Normalized item, byte[] raw) {
+    }
+
+    public static void build(StreamsBuilder builder, TopicCatalog topics, Settings settings, Clock clock, PipelineMetrics metrics) {
+        builder.addStateStore(Stores.windowStoreBuilder(
+                Stores.persistentWindowStore(DEDUP_STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
+                Serdes.String(), Serdes.Long()));
+
+        KStream<byte[], Parsed> parsed = builder
+                .stream(topics.ingestRaw().name(), Consumed.with(topics.ingestRaw().keySerde(), topics.ingestRaw().valueSerde())
+                        .withName("normalize-source"))
+                .process(() -> new ParseProcessor(new Normalizer(), clock, metrics), Named.as("normalize-parse"));
+
+        Map<String, KStream<byte[], Parsed>> routes = parsed.split(Named.as("normalize-route-"))
+                .branch((key, p) -> p.item() instanceof Normalized.Usage, Branched.as("usage"))
+                .branch((key, p) -> p.item() instanceof Normalized.Outcome, Branched.as("outcome"))
+                .defaultBranch(Branched.as("rejected"));
+
+        // each usage event is encoded to Avro once, for the usage topic: the repartition and dedup move those bytes
+        Serializer<UsageEvent> usageAvro = topics.usage().valueSerde().serializer();
+        FramedBytesSerde framed = new FramedBytesSerde();
+        routes.get("normalize-route-usage")
+                .map((key, p) -> {
+                    UsageEvent event = ((Normalized.Usage) p.item()).event();
+                    return KeyValue.pair(DedupProcessor.key(event.getTenant(), event.getEventId()), usageAvro.serialize(topics.usage().name(), event));
+                }, Named.as("normalize-key-usage-by-event"))
+                .repartition(Repartitioned.with(Serdes.String(), framed).withName(USAGE_REPARTITION)
+                        .withStreamPartitioner(DedupProcessor::partitionByTenant))
+                .process(() -> new DedupProcessor(settings.dedupHorizon(), metrics), Named.as("normalize-dedup"), DEDUP_STORE)
+                .to(topics.usage().name(), Produced.with(Serdes.String(), framed).withName("normalize-usage-sink"));
+
+        routes.get("normalize-route-outcome")
+                .map((key, p) -> {
+                    TaskOutcome outcome = ((Normalized.Outcome) p.item()).outcome();
+                    return KeyValue.pair(outcome.getTaskId(), outcome);
+                }, Named.as("normalize-key-outcome-by-task"))
+                .to(topics.taskOutcomes().name(), Produced.with(topics.taskOutcomes().keySerde(), topics.taskOutcomes().valueSerde())
+                        .withName("normalize-outcome-sink"));
+
+        routes.get("normalize-route-rejected")
+                .mapValues(Parsed::raw, Named.as("normalize-dead-letter-value"))
+                .to(topics.dlq().name(), Produced.with(topics.dlq().keySerde(), topics.dlq().valueSerde()).withName("normalize-dlq-sink"));
+    }
+
+}

@@ -1,0 +1,25 @@
+package io.tokenmeter.normalize;
+
+import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.event.UsageEvent;
+
+/** What one raw document turned into: a usage event, a task outcome, or a rejection with its reason. */
+public sealed interface Normalized {
+
+    /** A canonical usage event. */
+    record Usage(UsageEvent event) implements Normalized {
+    }
+
+    /** A task outcome. */
+    record Outcome(TaskOutcome outcome) implements Normalized {
+    }
+
+    /**
+     * A document, or part of one, that could not be read.
+     *
+     * @param reason a {@link io.tokenmeter.topics.DeadLetters} reason code
+     * @param detail what exactly was wrong, for the person who reads the dead letter
+     */
+    record Rejected(String reason, String detail) implements Normalized {
+    }
+}

@@ -1,0 +1,86 @@
+package io.tokenmeter.usage;
+
+import io.tokenmeter.service.http.ApiException;
+import io.tokenmeter.service.http.HttpApi;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One usage question: window size, the dimensions to group by, and the range of window starts [from, to).
+ * Without from/to it covers the last hour (1m), day (1h) or 30 days (1d) up to now.
+ */
+public record UsageQuery(WindowSize size, List<String> by, Instant from, Instant to) {
+
+    static final int MAX_WINDOWS = 10_000;
+    private static final Map<WindowSize, Duration> DEFAULT_SPAN = Map.of(
+            WindowSize.ONE_MINUTE, Duration.ofHours(1), WindowSize.ONE_HOUR, Duration.ofDays(1), WindowSize.ONE_DAY, Duration.ofDays(30));
+
+    /** Reads and validates the query parameters; every problem is a 400 that says what to send instead. */
+    public static UsageQuery parse(HttpApi.Request request, Clock clock) {
+        String window = request.query("window", "1h");
+        WindowSize size = WindowSize.of(window).orElseThrow(() -> ApiException.badRequest(
+                "window must be 1m, 1h or 1d, got '" + window + "'"));
+        List<String> by = new ArrayList<>();
+        String byText = request.query("by", "");
+        for (String dim : byText.split(",")) {
+            String name = dim.trim();
+            if (name.isEmpty()) {
+                continue;
+            }
+            if (!Dimensions.NAMES.contains(name)) {
+                throw ApiException.badRequest("unknown dimension '" + name + "' in by: use any of " + String.join(",", Dimensions.NAMES));
+            }
+            if (by.contains(name)) {
+                throw ApiException.badRequest("dimension '" + name + "' is named twice in by");
+            }
+            by.add(name);
+        }
+        Instant to = instant(request, "to", Instant.ofEpochMilli(size.windowStart(clock.millis()) + size.millis()));
+        Instant from = instant(request, "from", to.minus(DEFAULT_SPAN.get(size)));
+        if (!from.isBefore(to)) {
+            throw ApiException.badRequest("from (" + from + ") must be before to (" + to + ")");
+        }
+        long windows = Duration.between(from, to).toMillis() / size.millis();
+        if (windows > MAX_WINDOWS) {
+            throw ApiException.badRequest("the range covers " + windows + " " + size.code() + " windows; ask for at most " + MAX_WINDOWS
+                    + " (a narrower from/to or a larger window)");
+        }
+        return new UsageQuery(size, List.copyOf(by), from, to);
+    }
+
+    private static Instant instant(HttpApi.Request request, String name, Instant fallback) {
+        String text = request.query(name, null);
+        if (text == null) {
+            return fallback;
+        }
+        try {
+            return Instant.parse(text);
+        } catch (DateTimeParseException e) {
+            throw ApiException.badRequest(name + " must be an ISO-8601 instant such as 2025-06-01T00:00:00Z, got '" + text + "'");
+        }
+    }
+
+    /** Indexes of the grouped dimensions within {@link Dimensions#NAMES}. */
+    int[] byIndexes() {
+        return by.stream().mapToInt(Dimensions.NAMES::indexOf).toArray();
+    }
+
+    /** The same question as query parameters, to ask another instance. */
+    String toQueryString() {
+        return "window=" + size.code() + "&by=" + URLEncoder.encode(String.join(",", by), StandardCharsets.UTF_8)
+                + "&from=" + from + "&to=" + to;
+    }
+
+    @Override
+    public String toString() {
+        return size.code() + " by " + Arrays.toString(by.toArray()) + " [" + from + ", " + to + ")";
+    }
+}

@@ -1,0 +1,105 @@
+package io.tokenmeter.usage;
+
+import io.tokenmeter.event.PricedUsage;
+import io.tokenmeter.event.UsageEvent;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serde;
+import org.apache.kafka.common.serialization.Serializer;
+
+/** The sums of one window: counts, tokens by type and cost in nanos. Mutable while a window is being filled. */
+public final class UsageTotals {
+
+    long requests;
+    long billedRequests;
+    long inputTokens;
+    long cachedInputTokens;
+    long outputTokens;
+    long reasoningTokens;
+    long costNanos;
+    long unpricedRequests;
+
+    public UsageTotals add(PricedUsage priced) {
+        UsageEvent u = priced.getUsage();
+        requests++;
+        billedRequests += priced.getBilled() ? 1 : 0;
+        inputTokens += u.getInputTokens();
+        cachedInputTokens += u.getCachedInputTokens();
+        outputTokens += u.getOutputTokens();
+        reasoningTokens += u.getReasoningTokens();
+        costNanos = Math.addExact(costNanos, priced.getCostNanos());
+        unpricedRequests += priced.getPriced() ? 0 : 1;
+        return this;
+    }
+
+    public UsageTotals add(UsageTotals other) {
+        requests += other.requests;
+        billedRequests += other.billedRequests;
+        inputTokens += other.inputTokens;
+        cachedInputTokens += other.cachedInputTokens;
+        outputTokens += other.outputTokens;
+        reasoningTokens += other.reasoningTokens;
+        costNanos = Math.addExact(costNanos, other.costNanos);
+        unpricedRequests += other.unpricedRequests;
+        return this;
+    }
+
+    /** A compact fixed-size binary form for the window stores: a version byte and eight longs. */
+    public static final class StoreSerde implements Serde<UsageTotals>, Serializer<UsageTotals>, Deserializer<UsageTotals> {
+        private static final byte VERSION = 1;
+        private static final int SIZE = 1 + 8 * Long.BYTES;
+
+        @Override
+        public byte[] serialize(String topic, UsageTotals t) {
+            if (t == null) {
+                return null;
+            }
+            return ByteBuffer.allocate(SIZE).put(VERSION).putLong(t.requests).putLong(t.billedRequests).putLong(t.inputTokens)
+                    .putLong(t.cachedInputTokens).putLong(t.outputTokens).putLong(t.reasoningTokens).putLong(t.costNanos)
+                    .putLong(t.unpricedRequests).array();
+        }
+
+        @Override
+        public UsageTotals deserialize(String topic, byte[] bytes) {
+            if (bytes == null) {
+                return null;
+            }
+            if (bytes.length != SIZE || bytes[0] != VERSION) {
+                throw new SerializationException("not a version-" + VERSION + " usage total (" + bytes.length + " bytes)");
+            }
+            ByteBuffer in = ByteBuffer.wrap(bytes, 1, SIZE - 1);
+            UsageTotals t = new UsageTotals();
+            t.requests = in.getLong();
+            t.billedRequests = in.getLong();
+            t.inputTokens = in.getLong();
+            t.cachedInputTokens = in.getLong();
+            t.outputTokens = in.getLong();
+            t.reasoningTokens = in.getLong();
+            t.costNanos = in.getLong();
+            t.unpricedRequests = in.getLong();
+            return t;
+        }
+
+        @Override
+        public Serializer<UsageTotals> serializer() {
+            return this;
+        }
+
+        @Override
+        public Deserializer<UsageTotals> deserializer() {
+            return this;
+        }
+
+        @Override
+        public void configure(Map<String, ?> configs, boolean isKey) {
+            // nothing to configure
+        }
+
+        @Override
+        public void close() {
+            // nothing to release
+        }
+    }
+}

@@ -1,0 +1,143 @@
+package io.tokenmeter.anomaly;
+
+import static io.tokenmeter.testing.Events.gpt4o;
+import static io.tokenmeter.testing.Events.usage;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertStatus;
+import io.tokenmeter.event.AlertType;
+import io.tokenmeter.testing.TopologyHarness;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+class RetryStormDetectorTest {
+
+    private static final Instant T0 = Instant.parse("2025-06-01T15:00:00Z");
+    private final TopologyHarness harness = new TopologyHarness();
+    private int sequence;
+
+    @BeforeEach
+    void prices() {
+        harness.prices(gpt4o());
+    }
+
+    @AfterEach
+    void close() {
+        harness.close();
+    }
+
+    /** One minute on gpt-4o-prod: {@code refused} 429s first (from wingtip), then ordinary calls. */
+    private void minute(int minute, int requests, int refused) {
+        long spacing = 59_000L / Math.max(requests, 1);
+        for (int i = 0; i < requests; i++) {
+            boolean isRefused = i < refused;
+            harness.usage(usage("r" + sequence++, T0.plus(Duration.ofMinutes(minute)).plusMillis(spacing * i).toString())
+                    .setTenant(isRefused ? "wingtip" : "contoso").setTaskId("t" + sequence)
+                    .setStatusCode(isRefused ? 429 : 200).setInputTokens(100).build());
+        }
+    }
+
+    private List<Alert> storms() {
+        harness.tick();
+        return harness.output(harness.topics.alerts()).readValuesToList().stream().filter(a -> a.getType() == AlertType.RETRY_STORM).toList();
+    }
+
+    @Test
+    void aMinuteWithManyRefusalsFiresWhenItEndsAndFiveCalmMinutesResolve() {
+        minute(0, 80, 40);
+        minute(1, 80, 2);
+        minute(2, 80, 30);
+        for (int m = 3; m <= 8; m++) {
+            minute(m, 60, 1);
+        }
+
+        List<Alert> alerts = storms();
+        assertThat(alerts).extracting(Alert::getStatus).containsExactly(AlertStatus.FIRING, AlertStatus.RESOLVED);
+        Alert fired = alerts.get(0);
+        assertThat(fired.getDeployment()).isEqualTo("gpt-4o-prod");
+        assertThat(fired.getTenant()).isEqualTo("wingtip");
+        assertThat(fired.getEvidence()).containsEntry("requests", "80").containsEntry("refusedOrRetried", "40");
+        assertThat(fired.getWindowStart()).isEqualTo(T0);
+        assertThat(fired.getDetectedAt()).as("judged with the first call of the next minute").isEqualTo(T0.plus(Duration.ofMinutes(1)));
+        assertThat(fired.getMessage()).contains("Retry storm on deployment gpt-4o-prod").contains("50 % of 80 requests").contains("wingtip 40");
+        // the calm minute in between does not end the storm; five calm minutes after the last storm minute do
+        assertThat(alerts.get(1).getEvidence()).containsEntry("lastStormMinute", T0.plus(Duration.ofMinutes(2)).toString());
+        assertThat(alerts.get(1).getDetectedAt()).isEqualTo(T0.plus(Duration.ofMinutes(8)));
+    }
+
+    @ParameterizedTest(name = "{0} requests, {1} refused: fires {2}")
+    @CsvSource({"50, 10, true", "49, 10, false", "50, 9, false"})
+    void firesExactlyAtFiftyRequestsAndTwentyPercent(int requests, int refused, boolean fires) {
+        minute(0, requests, refused);
+        minute(1, 1, 0);
+
+        assertThat(storms()).hasSize(fires ? 1 : 0);
+    }
+
+    @Test
+    void countsThatArriveAfterTheirMinuteWasJudgedStillFireTheStorm() {
+        // calls of one deployment come from every partition: here the ordinary calls of minutes 0 and 1 arrive first
+        // (as if contoso's partition ran ahead), then wingtip's refusals of minute 0, after minute 0 was judged calm
+        long spacing = 1_000L;
+        for (int i = 0; i < 40; i++) {
+            harness.usage(usage("ok" + i, T0.plusMillis(spacing * i).toString()).setTenant("contoso").setTaskId("c" + i).build());
+        }
+        harness.usage(usage("next", T0.plus(Duration.ofMinutes(1)).plusSeconds(5).toString()).setTenant("contoso").setTaskId("n").build());
+        harness.tick();
+        assertThat(storms()).as("40 calm calls: not a storm").isEmpty();
+
+        for (int i = 0; i < 30; i++) {
+            harness.usage(usage("late" + i, T0.plusMillis(spacing * i + 500).toString()).setTenant("wingtip").setTaskId("w" + i)
+                    .setStatusCode(429).build());
+        }
+        List<Alert> alerts = storms();
+        assertThat(alerts).singleElement().satisfies(a -> {
+            assertThat(a.getWindowStart()).isEqualTo(T0);
+            assertThat(a.getEvidence()).containsEntry("requests", "70").containsEntry("refusedOrRetried", "30");
+            assertThat(a.getTenant()).isEqualTo("wingtip");
+        });
+    }
+
+    @Test
+    void countsLaterThanTheLatenessAreNotJudgedAgain() {
+        for (int i = 0; i < 40; i++) {
+            harness.usage(usage("ok" + i, T0.plusMillis(1_000L * i).toString()).setTenant("contoso").setTaskId("c" + i).build());
+        }
+        // 11 minutes later: beyond the 10-minute lateness (the windows' grace), minute 0's verdict is final
+        harness.usage(usage("next", T0.plus(Duration.ofMinutes(11)).plusSeconds(5).toString()).setTenant("contoso").setTaskId("n").build());
+        harness.tick();
+        for (int i = 0; i < 30; i++) {
+            harness.usage(usage("late" + i, T0.plusMillis(1_000L * i + 500).toString()).setTenant("wingtip").setTaskId("w" + i)
+                    .setStatusCode(429).build());
+        }
+
+        assertThat(storms()).isEmpty();
+    }
+
+    @Test
+    void retriesCountLikeRefusals() {
+        for (int i = 0; i < 60; i++) {
+            harness.usage(usage("x" + i, T0.plusMillis(900L * i).toString()).setTaskId("t" + i).setRetryAttempt(i % 3 == 0 ? 1 : 0).build());
+        }
+        minute(1, 1, 0);
+
+        assertThat(storms()).singleElement().satisfies(a -> assertThat(a.getObserved()).isGreaterThanOrEqualTo(0.2));
+    }
+
+    @Test
+    void aBusyDeploymentWithOrdinaryRefusalsDoesNotFireEvenWhenTheyComeInABurst() {
+        // 500 calls a minute, 2 % refused, and in each minute the refusals all come first
+        for (int m = 0; m < 10; m++) {
+            minute(m, 500, 10);
+        }
+
+        assertThat(storms()).isEmpty();
+    }
+}

@@ -1,0 +1,172 @@
+package io.tokenmeter.anomaly;
+
+import static io.tokenmeter.testing.Events.gpt4o;
+import static io.tokenmeter.testing.Events.usage;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertStatus;
+import io.tokenmeter.event.AlertType;
+import io.tokenmeter.event.OutcomeStatus;
+import io.tokenmeter.event.Severity;
+import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.testing.TopologyHarness;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class RunawayLoopDetectorTest {
+
+    private static final Instant T0 = Instant.parse("2025-06-01T10:00:00Z");
+    private final TopologyHarness harness = new TopologyHarness();
+
+    @BeforeEach
+    void prices() {
+        harness.prices(gpt4o());
+    }
+
+    @AfterEach
+    void close() {
+        harness.close();
+    }
+
+    private static UsageEvent call(String task, int i, Instant at, String promptHash, long tokens) {
+        return usage(task + "-" + i, at.toString()).setTaskId(task).setAgent("research-agent").setPromptHash(promptHash)
+                .setInputTokens(tokens).setOutputTokens(0).build();
+    }
+
+    /** {@code count} calls of a task, {@code every} apart, each with its own prompt. */
+    private void calls(String task, int count, Duration every, long tokens) {
+        for (int i = 0; i < count; i++) {
+            harness.usage(call(task, i, T0.plus(every.multipliedBy(i)), task + "-prompt-" + i, tokens));
+        }
+    }
+
+    private List<Alert> alerts() {
+        return harness.output(harness.topics.alerts()).readValuesToList().stream().filter(a -> a.getType() == AlertType.RUNAWAY_LOOP).toList();
+    }
+
+    private void end(String task, Instant at) {
+        harness.input(harness.topics.taskOutcomes()).pipeInput(task, TaskOutcome.newBuilder().setTaskId(task).setTimestamp(at)
+                .setTenant("contoso").setUseCase("triage").setStatus(OutcomeStatus.FAILED).build(), at);
+    }
+
+    @Test
+    void moreThan25CallsWithin10MinutesFiresOnceNamingTheTaskAndTheRule() {
+        calls("task-loop", 30, Duration.ofSeconds(20), 1000);
+
+        List<Alert> alerts = alerts();
+        assertThat(alerts).singleElement().satisfies(alert -> {
+            assertThat(alert.getStatus()).isEqualTo(AlertStatus.FIRING);
+            assertThat(alert.getSeverity()).isEqualTo(Severity.CRITICAL);
+            assertThat(alert.getRule()).isEqualTo(RunawayLoopDetector.RULE_CALLS);
+            assertThat(alert.getTaskId()).isEqualTo("task-loop");
+            assertThat(alert.getTenant()).isEqualTo("contoso");
+            assertThat(alert.getAgent()).isEqualTo("research-agent");
+            assertThat(alert.getModel()).isEqualTo("gpt-4o");
+            assertThat(alert.getObserved()).isEqualTo(26.0);
+            assertThat(alert.getThreshold()).isEqualTo(25.0);
+            assertThat(alert.getDetectedAt()).isEqualTo(T0.plusSeconds(25 * 20));
+            assertThat(alert.getEvidence()).containsEntry("calls", "26").containsEntry("tokens", "26000").containsEntry("costUsd", "0.065000000");
+            assertThat(alert.getMessage()).contains("task-loop").contains("26 calls within 10m (limit 25)").contains("$0.0650 so far");
+            assertThat(alert.getDedupKey()).isEqualTo("runaway-loop|contoso|task-loop|" + T0.plusSeconds(500).toEpochMilli());
+        });
+    }
+
+    @Test
+    void exactly25CallsWithin10MinutesDoNotFire() {
+        calls("task-25", 25, Duration.ofSeconds(24), 1000);
+        // the 26th call comes exactly 10 minutes after the first: the first has left the window
+        harness.usage(call("task-25", 25, T0.plus(Duration.ofMinutes(10)), "another", 1000));
+
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void theSamePromptFiveTimesWithinFiveMinutesFires() {
+        for (int i = 0; i < 5; i++) {
+            harness.usage(call("task-repeat", i, T0.plusSeconds(60L * i), "same-prompt", 500));
+        }
+
+        assertThat(alerts()).singleElement().satisfies(alert -> {
+            assertThat(alert.getRule()).isEqualTo(RunawayLoopDetector.RULE_REPEATS);
+            assertThat(alert.getObserved()).isEqualTo(5.0);
+            assertThat(alert.getEvidence()).containsEntry("promptHash", "same-prompt");
+        });
+    }
+
+    @Test
+    void fourRepeatsOrFiveSpreadOverMoreThanFiveMinutesDoNotFire() {
+        for (int i = 0; i < 4; i++) {
+            harness.usage(call("task-four", i, T0.plusSeconds(10L * i), "same-prompt", 500));
+        }
+        for (int i = 0; i < 5; i++) {
+            harness.usage(call("task-slow", i, T0.plusSeconds(75L * i), "slow-prompt", 500));
+        }
+
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void retriesOfTheSamePromptAreNotALoop() {
+        // a call refused four times and retried: five calls with one prompt, but only the first is a new attempt
+        for (int i = 0; i < 5; i++) {
+            harness.usage(usage("retry-" + i, T0.plusSeconds(2L * i).toString()).setTaskId("task-retries").setPromptHash("same")
+                    .setRetryAttempt(i).setStatusCode(i < 4 ? 429 : 200).build());
+        }
+
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void moreThanTwoMillionTokensInOneTaskFiresAndExactlyTwoMillionDoesNot() {
+        calls("task-exact", 4, Duration.ofMinutes(5), 500_000);
+        calls("task-over", 5, Duration.ofMinutes(5), 500_000);
+
+        assertThat(alerts()).singleElement().satisfies(alert -> {
+            assertThat(alert.getTaskId()).isEqualTo("task-over");
+            assertThat(alert.getRule()).isEqualTo(RunawayLoopDetector.RULE_TOKENS);
+            assertThat(alert.getObserved()).isEqualTo(2_500_000.0);
+        });
+    }
+
+    @Test
+    void aLongLegitimateAgentTaskDoesNotFire() {
+        // three hours of steady work: a call a minute, each with its own prompt, a million tokens in all
+        calls("task-long", 180, Duration.ofMinutes(1), 5_000);
+
+        assertThat(alerts()).isEmpty();
+    }
+
+    @Test
+    void anIncidentFiresOnceAndResolvesOnceWhenTheTaskEnds() {
+        calls("task-loop", 60, Duration.ofSeconds(20), 1000);
+        end("task-loop", T0.plus(Duration.ofMinutes(21)));
+        end("task-loop", T0.plus(Duration.ofMinutes(22)));
+
+        List<Alert> alerts = alerts();
+        assertThat(alerts).extracting(Alert::getStatus).containsExactly(AlertStatus.FIRING, AlertStatus.RESOLVED);
+        assertThat(alerts.get(1).getDedupKey()).isEqualTo(alerts.get(0).getDedupKey());
+        assertThat(alerts.get(1).getEvidence()).containsEntry("reason", "task-ended").containsEntry("calls", "60")
+                .containsEntry(Alerts.FIRED_AT, alerts.get(0).getDetectedAt().toString());
+        assertThat(alerts.get(1).getDetectedAt()).isEqualTo(T0.plus(Duration.ofMinutes(21)));
+    }
+
+    @Test
+    void aLoopThatGoesQuietResolves() {
+        calls("task-loop", 30, Duration.ofSeconds(20), 1000);
+        // other traffic moves stream time on: the loop's last call was at 9:40, quiet for 10 minutes at 19:40
+        harness.usage(usage("other", T0.plus(Duration.ofMinutes(25)).toString()).setTaskId("other-task").build());
+
+        List<Alert> alerts = alerts();
+        assertThat(alerts).extracting(Alert::getStatus).containsExactly(AlertStatus.FIRING, AlertStatus.RESOLVED);
+        assertThat(alerts.get(1).getEvidence()).containsEntry("reason", "quiet");
+        assertThat(alerts.get(1).getDetectedAt()).isEqualTo(T0.plusSeconds(29 * 20).plus(Duration.ofMinutes(10)));
+        assertThat(harness.metrics.registry().get("tokenmeter.alerts").tag("type", "RUNAWAY_LOOP").tag("status", "FIRING").counter().count())
+                .isEqualTo(1.0);
+    }
+}
