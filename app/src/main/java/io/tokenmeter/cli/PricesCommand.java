@@ -3,13 +3,12 @@ package io.tokenmeter.cli;
 import ch.qos.logback.classic.Level;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.PriceEntry;
-import io.tokenmeter.ingest.KafkaReachability;
 import io.tokenmeter.prices.AzureRetailPrices;
 import io.tokenmeter.prices.CatalogRead;
 import io.tokenmeter.prices.PriceCatalogs;
 import io.tokenmeter.prices.PricePublisher;
 import io.tokenmeter.pricing.PriceBook;
-import io.tokenmeter.registry.SchemaRegistryClients;
+import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +17,6 @@ import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -103,10 +101,9 @@ final class PricesCommand implements Runnable {
                 return read.hasProblems() ? 1 : 0;
             }
             TokenmeterConfig config = kafka.config();
-            TopicCatalog topics = Wiring.catalog(config, new SchemaRegistryClients());
-            KafkaReachability.requireTopic(config.kafkaClientProperties(), topics.prices().name(), Duration.ofSeconds(15));
-            int published = PricePublisher.publish(config.kafkaClientProperties(), topics.prices(), read.entries());
-            out.printf("loaded %d price entries for %d models into %s%s%n", published, models, topics.prices().name(),
+            Topic<String, PriceEntry> prices = Wiring.requireTopic(config, TopicCatalog::prices);
+            int published = PricePublisher.publish(config.kafkaClientProperties(), prices, read.entries());
+            out.printf("loaded %d price entries for %d models into %s%s%n", published, models, prices.name(),
                     read.hasProblems() ? "; " + read.problems().size() + " item(s) could not be loaded (listed above)" : "");
             out.flush();
             return read.hasProblems() ? 1 : 0;
@@ -157,9 +154,8 @@ final class PricesCommand implements Runnable {
         public Integer call() {
             Logging.toConsole(Level.WARN);
             TokenmeterConfig config = kafka.config();
-            TopicCatalog topics = Wiring.catalog(config, new SchemaRegistryClients());
-            KafkaReachability.requireTopic(config.kafkaClientProperties(), topics.prices().name(), Duration.ofSeconds(15));
-            List<PriceEntry> entries = PricePublisher.readAll(config.kafkaClientProperties(), topics.prices()).stream()
+            Topic<String, PriceEntry> prices = Wiring.requireTopic(config, TopicCatalog::prices);
+            List<PriceEntry> entries = PricePublisher.readAll(config.kafkaClientProperties(), prices).stream()
                     .filter(e -> model == null || e.getModel().equalsIgnoreCase(model))
                     .toList();
             if (at != null) {

@@ -169,6 +169,6 @@ class TokenmeterCommandTest {
 
     @Test
     void subcommandListIsWhatTheReadmeTours() {
-        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "prices", "bench", "config"));
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "prices", "budgets", "bench", "config"));
     }
 }

@@ -2,41 +2,26 @@ package io.tokenmeter.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tokenmeter.cli.Tokenmeter;
+import io.tokenmeter.cli.CliRun;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.embedded.SharedKafka;
 import io.tokenmeter.registry.HttpSchemaRegistry;
 import io.tokenmeter.registry.RegistrySettings;
 import io.tokenmeter.service.StreamsService;
 import io.tokenmeter.topics.TopicCatalog;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** `tokenmeter prices load` and `prices list` against the embedded broker and registry, as a user runs them. */
 @ExtendWith(SharedKafka.class)
 class PricesCommandIT {
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(SharedKafka.Cluster cluster, String prefix, String... args) {
-        List<String> all = new ArrayList<>(List.of(args));
-        all.addAll(List.of("--bootstrap-servers", cluster.bootstrapServers(), "--schema-registry", cluster.registryUrl(), "--topic-prefix", prefix));
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Tokenmeter.commandLine();
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        return new Run(cli.execute(all.toArray(String[]::new)), out.toString(), err.toString());
+    private static CliRun run(SharedKafka.Cluster cluster, String prefix, String... args) {
+        return CliRun.onCluster(cluster, prefix, args);
     }
 
     private static String prepare(SharedKafka.Cluster cluster, String name) {
@@ -51,11 +36,11 @@ class PricesCommandIT {
     void loadsTheDefaultCatalogAndListsWhatIsInForce(SharedKafka.Cluster cluster) {
         String prefix = prepare(cluster, "prices-default");
 
-        Run load = run(cluster, prefix, "prices", "load", "--default");
+        CliRun load = run(cluster, prefix, "prices", "load", "--default");
         assertThat(load.exit()).as(load.err()).isZero();
         assertThat(load.out()).containsPattern("loaded \\d+ price entries for \\d+ models into " + prefix + "prices");
 
-        Run list = run(cluster, prefix, "prices", "list", "--model", "GPT-4O");
+        CliRun list = run(cluster, prefix, "prices", "list", "--model", "GPT-4O");
         assertThat(list.exit()).isZero();
         assertThat(list.out()).containsPattern("gpt-4o\\s+\\*\\s+global\\s+\\*\\s+2025-01-01T00:00Z\\s+2.5\\s+1.25\\s+10\\s+-\\s+USD")
                 .contains("4 entries");
@@ -83,7 +68,7 @@ class PricesCommandIT {
                 {"model":"gpt-4o","deploymentType":"global","inputPerMillion":"ten","outputPerMillion":"10.00","effectiveFrom":"2025-02-01T00:00:00Z"}
                 """);
 
-        Run load = run(cluster, prefix, "prices", "load", catalog.toString());
+        CliRun load = run(cluster, prefix, "prices", "load", catalog.toString());
 
         assertThat(load.exit()).isEqualTo(1);
         assertThat(load.err()).contains("prices.jsonl: line 2").contains("inputPerMillion");
@@ -106,7 +91,7 @@ class PricesCommandIT {
                   "skuName":"Provisioned Managed","serviceName":"Foundry Models","type":"Consumption"}],"NextPageLink":null,"Count":3}
                 """);
 
-        Run load = run(cluster, prefix, "prices", "load", "--format", "azure-retail", retail.toString());
+        CliRun load = run(cluster, prefix, "prices", "load", "--format", "azure-retail", retail.toString());
 
         assertThat(load.err()).contains("1 Hour");
         assertThat(load.out()).contains("loaded 1 price entries for 1 models");
@@ -116,7 +101,7 @@ class PricesCommandIT {
     @Test
     void aDryRunPublishesNothing(SharedKafka.Cluster cluster) {
         String prefix = prepare(cluster, "prices-dry");
-        Run dry = run(cluster, prefix, "prices", "load", "--default", "--dry-run");
+        CliRun dry = run(cluster, prefix, "prices", "load", "--default", "--dry-run");
         assertThat(dry.exit()).isZero();
         assertThat(dry.out()).contains("dry run:");
         assertThat(run(cluster, prefix, "prices", "list").out()).contains("0 entries");

@@ -10,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /** Reads one entry of a tokenmeter catalog, collecting every field problem instead of stopping at the first. */
 final class CatalogEntries {
@@ -24,7 +23,6 @@ final class CatalogEntries {
     private static final Set<String> FIELDS = Set.of("model", "version", "deploymentType", "region", "currency",
             "inputPerMillion", "cachedInputPerMillion", "outputPerMillion", "reasoningPerMillion", "effectiveFrom",
             "source", "notes");
-    private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)");
 
     private final JsonNode node;
     private final List<String> errors = new ArrayList<>();
@@ -146,12 +144,8 @@ final class CatalogEntries {
             }
             return null;
         }
-        BigDecimal amount;
-        if (value.isNumber()) {
-            amount = value.decimalValue();
-        } else if (value.isTextual() && DECIMAL.matcher(value.asText().strip()).matches()) {
-            amount = new BigDecimal(value.asText().strip());
-        } else {
+        BigDecimal amount = JsonInput.decimal(value).orElse(null);
+        if (amount == null) {
             errors.add("field '" + field + "': must be a decimal amount, got " + JsonInput.show(value));
             return null;
         }

@@ -31,19 +31,10 @@ public final class PriceCatalogs {
     public static CatalogRead readTokenmeter(String text, String sourceName) {
         CatalogCollector out = new CatalogCollector();
         JsonInput.Document doc = JsonInput.read(text);
-        if (doc.failure() != null) {
-            out.problem(doc.failure());
-        } else if (doc.whole() == null) {
-            for (JsonInput.Line line : doc.lines()) {
-                if (line.error() != null) {
-                    out.problem("line " + line.number() + ": " + line.error());
-                } else {
-                    entry(out, "line " + line.number(), line.value(), sourceName);
-                }
-            }
-        } else if (doc.whole().isArray()) {
-            entries(out, doc.whole(), sourceName);
-        } else if (doc.whole().isObject() && doc.whole().has("entries")) {
+        if (JsonInput.eachEntry(doc, entries(out, sourceName))) {
+            return out.result();
+        }
+        if (doc.whole().isObject() && doc.whole().has("entries")) {
             wrapped(out, doc.whole(), sourceName);
         } else if (doc.whole().isObject()) {
             entry(out, "entry 1", doc.whole(), sourceName);
@@ -102,13 +93,21 @@ public final class PriceCatalogs {
         } else if (!retrieved.isMissingNode() && !retrieved.isNull()) {
             out.problem("field 'retrieved': must be a date such as 2026-11-22, got " + JsonInput.show(retrieved));
         }
-        entries(out, entries, source);
+        JsonInput.eachEntry(entries, entries(out, source));
     }
 
-    private static void entries(CatalogCollector out, JsonNode array, String source) {
-        for (int i = 0; i < array.size(); i++) {
-            entry(out, "entry " + (i + 1), array.get(i), source);
-        }
+    private static JsonInput.Entries entries(CatalogCollector out, String source) {
+        return new JsonInput.Entries() {
+            @Override
+            public void entry(String position, JsonNode value) {
+                PriceCatalogs.entry(out, position, value, source);
+            }
+
+            @Override
+            public void problem(String message) {
+                out.problem(message);
+            }
+        };
     }
 
     private static void entry(CatalogCollector out, String position, JsonNode node, String source) {

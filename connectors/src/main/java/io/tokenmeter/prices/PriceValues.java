@@ -14,8 +14,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-/** The value rules shared by every price source: money to nanos, deployment types, regions, currencies, instants. */
-final class PriceValues {
+/**
+ * The value rules shared by every price source, and by budgets: money to nanos, deployment types, regions,
+ * currencies, instants.
+ */
+public final class PriceValues {
 
     static final String ANY_REGION = "*";
     static final String DEPLOYMENT_TYPES = "global, datazone, regional, provisioned, batch";
@@ -29,13 +32,15 @@ final class PriceValues {
             Map.entry("batch", "batch"), Map.entry("globalbatch", "batch"), Map.entry("datazonebatch", "batch"));
     private static final Pattern CURRENCY = Pattern.compile("[A-Z]{3}");
     private static final Pattern REGION = Pattern.compile("[a-z0-9]+");
-    private static final int NANOS_PER_UNIT_DIGITS = 9;
+    private static final Pattern DECIMAL = Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)");
+    /** Money is kept in nano-units of its currency: 1 USD is 1,000,000,000. */
+    public static final int NANOS_PER_UNIT_DIGITS = 9;
 
     private PriceValues() {
     }
 
     /** Nano-units of an exact amount: the one place money is rounded (HALF_EVEN). Throws ArithmeticException past a long. */
-    static long nanos(BigDecimal amount) {
+    public static long nanos(BigDecimal amount) {
         return amount.movePointRight(NANOS_PER_UNIT_DIGITS).setScale(0, RoundingMode.HALF_EVEN).longValueExact();
     }
 
@@ -54,7 +59,14 @@ final class PriceValues {
         return ANY_REGION.equals(canonical) || REGION.matcher(canonical).matches();
     }
 
-    static boolean isCurrency(String code) {
+    /** Plain decimal notation, such as 1000, 12.50 or -0.5 (no exponent, no grouping), read exactly; empty otherwise. */
+    public static Optional<BigDecimal> decimal(String text) {
+        String value = text.strip();
+        return DECIMAL.matcher(value).matches() ? Optional.of(new BigDecimal(value)) : Optional.empty();
+    }
+
+    /** An ISO 4217 code: three upper-case letters. */
+    public static boolean isCurrency(String code) {
         return CURRENCY.matcher(code).matches();
     }
 

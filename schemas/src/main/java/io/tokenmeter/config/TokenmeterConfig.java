@@ -67,6 +67,8 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String STORM_MIN_REQUESTS = "anomaly.storm.min.requests";
     public static final String STORM_SHARE = "anomaly.storm.share";
     public static final String STORM_QUIET = "anomaly.storm.quiet.ms";
+    public static final String TASK_INACTIVITY_GAP = "tasks.inactivity.gap.ms";
+    public static final String BUDGET_FORECAST_MIN_ELAPSED = "budgets.forecast.min.elapsed.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -160,7 +162,15 @@ public final class TokenmeterConfig extends AbstractConfig {
                     "Anomaly", 12, ConfigDef.Width.SHORT, "Storm: share")
             .define(STORM_QUIET, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
                     "A retry storm resolves after this long (event time, ms) without a storm minute; a pause shorter than this is the same storm.",
-                    "Anomaly", 13, ConfigDef.Width.SHORT, "Storm: quiet");
+                    "Anomaly", 13, ConfigDef.Width.SHORT, "Storm: quiet")
+            .define(TASK_INACTIVITY_GAP, Type.LONG, Duration.ofMinutes(15).toMillis(), ConfigDef.Range.atLeast(1000), Importance.MEDIUM,
+                    "A task without an outcome closes as ABANDONED after this long without a call (event time, ms). A task with an "
+                            + "outcome closes when the windows' grace has passed after it, so late calls still count.",
+                    "Tasks and budgets", 1, ConfigDef.Width.SHORT, "Task inactivity gap")
+            .define(BUDGET_FORECAST_MIN_ELAPSED, Type.LONG, Duration.ofDays(1).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "A budget's linear forecast extrapolates only after this much of the period has passed (ms); before, the forecast "
+                            + "is the spend so far, so one busy first hour does not forecast a month at its rate.",
+                    "Tasks and budgets", 2, ConfigDef.Width.SHORT, "Forecast: minimum elapsed");
 
     public TokenmeterConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

@@ -46,6 +46,14 @@ public final class AvroSerde<T> implements Serde<T>, Serializer<T>, Deserializer
                 type -> type.getName().startsWith(TRUSTED_PACKAGE)));
     }
 
+    /**
+     * Makes sure Avro trusts the project's generated classes (done once, when this class loads). Code that builds
+     * specific readers itself, without an AvroSerde, calls this first.
+     */
+    public static void trustContracts() {
+        // loading this class ran the static initializer above
+    }
+
     private final SchemaRegistryClient registry;
     private final boolean isKey;
     private final boolean autoRegister;

@@ -3,7 +3,9 @@ package io.tokenmeter.anomaly;
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.TaskSignal;
 import io.tokenmeter.topics.TopicCatalog;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
@@ -13,10 +15,6 @@ import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -77,32 +75,10 @@ public final class AnomalyTopology {
                         .withLoggingDisabled(),
                 topics.alerts().name(),
                 Consumed.with(topics.alerts().keySerde(), topics.alerts().valueSerde()).withName("anomaly-alerts-source"),
-                AlertStoreUpdater::new);
+                () -> new LatestByKey<>(ALERTS_STORE));
     }
 
     private static String modelKey(PricedUsage priced) {
         return priced.getUsage().getModel() + '|' + priced.getUsage().getDeploymentType() + '|' + priced.getUsage().getRegion();
-    }
-
-    /** Keeps the latest record of every incident in the global alerts store. */
-    static final class AlertStoreUpdater implements Processor<String, Alert, Void, Void> {
-        private KeyValueStore<String, Alert> store;
-
-        @Override
-        public void init(ProcessorContext<Void, Void> context) {
-            store = context.getStateStore(ALERTS_STORE);
-        }
-
-        @Override
-        public void process(Record<String, Alert> record) {
-            if (record.key() == null) {
-                return;
-            }
-            if (record.value() == null) {
-                store.delete(record.key());
-            } else {
-                store.put(record.key(), record.value());
-            }
-        }
     }
 }

@@ -1,5 +1,7 @@
 package io.tokenmeter.anomaly;
 
+import io.tokenmeter.streams.TaskSignal;
+
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.PricedUsage;

@@ -1,8 +1,8 @@
 package io.tokenmeter.pricing;
 
-import io.tokenmeter.event.PriceEntry;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.TopicCatalog;
 import java.util.List;
@@ -13,10 +13,6 @@ import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
-import org.apache.kafka.streams.processor.api.Processor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
-import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
@@ -43,7 +39,7 @@ public final class PricingTopology {
                         .withLoggingDisabled(),
                 topics.prices().name(),
                 Consumed.with(topics.prices().keySerde(), topics.prices().valueSerde()).withName("pricing-prices-source"),
-                () -> new PriceStoreUpdater(pricesVersion));
+                () -> new LatestByKey<>(PRICES_STORE, pricesVersion::incrementAndGet)); // pricing processors reload on a new version
 
         BillingPolicy billing = new BillingPolicy(settings.billedStatusCodes());
         KStream<String, PricedUsage> priced = builder
@@ -52,33 +48,5 @@ public final class PricingTopology {
         priced.to(topics.pricedUsage().name(), Produced.with(topics.pricedUsage().keySerde(), topics.pricedUsage().valueSerde())
                 .withName("pricing-priced-sink"));
         return priced;
-    }
-
-    /** Keeps the global price store equal to the prices topic and tells pricing processors that it changed. */
-    static final class PriceStoreUpdater implements Processor<String, PriceEntry, Void, Void> {
-        private final AtomicLong version;
-        private KeyValueStore<String, PriceEntry> store;
-
-        PriceStoreUpdater(AtomicLong version) {
-            this.version = version;
-        }
-
-        @Override
-        public void init(ProcessorContext<Void, Void> context) {
-            store = context.getStateStore(PRICES_STORE);
-        }
-
-        @Override
-        public void process(Record<String, PriceEntry> record) {
-            if (record.key() == null) {
-                return;
-            }
-            if (record.value() == null) {
-                store.delete(record.key());
-            } else {
-                store.put(record.key(), record.value());
-            }
-            version.incrementAndGet();
-        }
     }
 }

@@ -12,10 +12,12 @@ import io.tokenmeter.anomaly.AlertsApi;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
+import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.topics.TopicCreator;
+import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.usage.UsageApi;
 import java.time.Clock;
 import java.time.Duration;
@@ -93,7 +95,9 @@ public final class StreamsService implements AutoCloseable {
             }
         });
         bindMetrics();
-        UsageApi usage = new UsageApi(streams, self, topics.usage().name(), usagePartitions, clock);
+        ClusterQuery cluster = new ClusterQuery(streams, self, topics.usage().name(), usagePartitions);
+        UsageApi usage = new UsageApi(cluster, clock);
+        TaskApi tasks = new TaskApi(cluster, clock);
         AlertsApi alerts = new AlertsApi(streams);
         bindAlertGauges(alerts);
         http.get("/health", request -> health())
@@ -101,6 +105,9 @@ public final class StreamsService implements AutoCloseable {
                 .get("/api/usage", usage::usage)
                 .get(UsageApi.INTERNAL_PATH, usage::internal)
                 .get("/api/alerts", alerts::alerts)
+                .get("/api/tasks/cost-per-success", tasks::costPerSuccess)
+                .get(TaskApi.INTERNAL_PATH, tasks::internal)
+                .get("/api/tasks/{taskId}", tasks::task)
                 .get("/api", request -> HttpApi.Response.ok(Map.of("endpoints", http.templates())));
         streams.start();
         http.start();
@@ -155,14 +162,32 @@ public final class StreamsService implements AutoCloseable {
         }
     }
 
+    /** The topic's partition count; a topic created a moment ago may take a few seconds to reach the broker's metadata. */
     private static int partitionsOf(Admin admin, String topic) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+            try {
+                return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions().size();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException) || System.nanoTime() > deadline) {
+                    throw new IllegalStateException("cannot describe topic " + topic + " (does it exist? is Kafka reachable?): " + e.getMessage(), e);
+                }
+                sleep(200);
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("cannot describe topic " + topic + " (is Kafka reachable?): " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while describing " + topic, e);
+            }
+        }
+    }
+
+    private static void sleep(long millis) {
         try {
-            return admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions().size();
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("cannot describe topic " + topic + " (does it exist? is Kafka reachable?): " + e.getMessage(), e);
+            Thread.sleep(millis);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while describing " + topic, e);
+            throw new IllegalStateException("interrupted while waiting for topic metadata", e);
         }
     }
 

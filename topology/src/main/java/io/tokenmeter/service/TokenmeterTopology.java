@@ -9,6 +9,7 @@ import io.tokenmeter.normalize.NormalizeTopology;
 import io.tokenmeter.pricing.PricingTopology;
 import io.tokenmeter.streams.OutcomesByTenant;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.task.TaskTopology;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.usage.UsageWindowsTopology;
 import java.time.Clock;
@@ -33,6 +34,7 @@ public final class TokenmeterTopology {
         UsageWindowsTopology.build(builder, priced, topics, windowSettings(config), metrics, clock);
         KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, config.topicPartitions());
         AnomalyTopology.build(builder, priced, outcomes, topics, AnomalySettings.from(config), metrics);
+        TaskTopology.build(builder, priced, outcomes, topics, TaskTopology.Settings.from(config), metrics);
         return builder.build(streamsProperties);
     }
 

@@ -28,6 +28,8 @@ public final class PipelineMetrics {
     private final Map<String, Counter> alerts = new ConcurrentHashMap<>();
     private final Counter late;
     private final Counter duplicates;
+    private final Counter taskLate;
+    private final Map<String, Counter> taskMeters = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry, int labelCap) {
         this.registry = registry;
@@ -36,6 +38,8 @@ public final class PipelineMetrics {
                 .register(registry);
         this.duplicates = Counter.builder("tokenmeter.duplicates.dropped").description("Usage events dropped because their eventId was already seen")
                 .register(registry);
+        this.taskLate = Counter.builder("tokenmeter.task.late.records")
+                .description("Calls and outcomes that arrived after their task had closed: counted in usage, not in the task").register(registry);
     }
 
     /** Metrics that go nowhere in particular: for tests and tools that do not serve /metrics. */
@@ -59,6 +63,26 @@ public final class PipelineMetrics {
                 .tags("type", alert.getType().name(), "severity", alert.getSeverity().name().toLowerCase(java.util.Locale.ROOT),
                         "status", alert.getStatus().name())
                 .register(registry)).increment();
+    }
+
+    /** Counts one closed task by use case, tenant and status, with its cost (for cost per successful task in PromQL). */
+    public void taskClosed(io.tokenmeter.event.TaskCost task) {
+        String useCase = capped("use_case", task.getUseCase());
+        String tenant = capped("tenant", task.getTenant());
+        String status = task.getStatus().name();
+        taskMeters.computeIfAbsent("tasks/" + useCase + "/" + tenant + "/" + status, k -> Counter.builder("tokenmeter.tasks")
+                .description("Closed tasks, by use case, tenant and status (SUCCEEDED, FAILED, ABANDONED)")
+                .tags("use_case", useCase, "tenant", tenant, "status", status).register(registry)).increment();
+        taskMeters.computeIfAbsent("cost/" + useCase + "/" + tenant + "/" + task.getCurrency(), k -> Counter.builder("tokenmeter.task.cost")
+                .description("Cost of closed tasks in currency units, by use case and tenant; divided by the SUCCEEDED tasks it is the cost per "
+                        + "successful task").baseUnit(task.getCurrency().toLowerCase(java.util.Locale.ROOT))
+                .tags("use_case", useCase, "tenant", tenant, "currency", task.getCurrency()).register(registry))
+                .increment(task.getCostNanos() / 1e9);
+    }
+
+    /** Counts a record that came after its task was closed (it still counts in usage and windows, not in the task). */
+    public void taskLate() {
+        taskLate.increment();
     }
 
     public void late() {

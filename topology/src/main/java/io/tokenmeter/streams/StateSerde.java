@@ -80,6 +80,10 @@ public final class StateSerde<T> implements Serde<T>, Serializer<T>, Deserialize
         }
     }
 
+    static {
+        io.tokenmeter.serde.AvroSerde.trustContracts();
+    }
+
     private static final SpecificDatumWriter<Alert> ALERT_WRITER = new SpecificDatumWriter<>(Alert.class);
     private static final SpecificDatumReader<Alert> ALERT_READER = new SpecificDatumReader<>(Alert.class);
 

@@ -2,15 +2,10 @@ package io.tokenmeter.usage;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.tokenmeter.service.http.ApiException;
+import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
-import java.io.IOException;
 import java.math.BigDecimal;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -18,18 +13,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.StreamsMetadata;
-import org.apache.kafka.streams.TaskMetadata;
-import org.apache.kafka.streams.ThreadMetadata;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
 import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
 /**
@@ -42,18 +30,11 @@ public final class UsageApi {
     /** The internal route instances use to ask each other for their local part. */
     public static final String INTERNAL_PATH = "/api/internal/usage";
 
-    private final KafkaStreams streams;
-    private final HostInfo self;
-    private final String usageTopic;
-    private final int partitions;
+    private final ClusterQuery cluster;
     private final Clock clock;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
-    public UsageApi(KafkaStreams streams, HostInfo self, String usageTopic, int partitions, Clock clock) {
-        this.streams = streams;
-        this.self = self;
-        this.usageTopic = usageTopic;
-        this.partitions = partitions;
+    public UsageApi(ClusterQuery cluster, Clock clock) {
+        this.cluster = cluster;
         this.clock = clock;
     }
 
@@ -67,16 +48,16 @@ public final class UsageApi {
 
     public HttpApi.Response usage(HttpApi.Request request) {
         UsageQuery query = UsageQuery.parse(request, clock);
-        requireRunning();
+        cluster.requireRunning();
         Map<RowKey, UsageTotals> merged = new TreeMap<>(Comparator.comparingLong(RowKey::windowStart)
                 .thenComparing(k -> String.join("\u0000", k.dims())).thenComparing(RowKey::currency));
         List<Integer> covered = new ArrayList<>();
-        for (StreamsMetadata instance : streams.streamsMetadataForStore(query.size().storeName())) {
-            Part part = instance.hostInfo().equals(self) ? local(query) : remote(instance.hostInfo(), query);
+        for (StreamsMetadata instance : cluster.streams().streamsMetadataForStore(query.size().storeName())) {
+            Part part = cluster.isSelf(instance.hostInfo()) ? local(query) : remote(instance.hostInfo(), query);
             covered.addAll(part.partitions());
             part.rows().forEach((key, totals) -> merged.computeIfAbsent(key, k -> new UsageTotals()).add(totals));
         }
-        checkComplete(covered);
+        cluster.checkComplete(covered);
         List<Map<String, Object>> rows = new ArrayList<>();
         merged.forEach((key, totals) -> rows.add(row(query, key, totals)));
         Map<String, Object> body = new LinkedHashMap<>();
@@ -91,7 +72,7 @@ public final class UsageApi {
     /** The part this instance holds, for another instance to merge. */
     public HttpApi.Response internal(HttpApi.Request request) {
         UsageQuery query = UsageQuery.parse(request, clock);
-        requireRunning();
+        cluster.requireRunning();
         Part part = local(query);
         List<Map<String, Object>> rows = new ArrayList<>();
         part.rows().forEach((key, t) -> {
@@ -109,15 +90,9 @@ public final class UsageApi {
     Part local(UsageQuery query) {
         int[] byIndexes = query.byIndexes();
         Map<RowKey, UsageTotals> rows = new LinkedHashMap<>();
-        List<Integer> hosted = localPartitions();
+        List<Integer> hosted = cluster.localPartitions();
         for (int partition : hosted) {
-            ReadOnlyKeyValueStore<Bytes, UsageTotals> store;
-            try {
-                store = streams.store(StoreQueryParameters.fromNameAndType(query.size().storeName(), QueryableStoreTypes.<Bytes, UsageTotals>keyValueStore())
-                        .withPartition(partition));
-            } catch (InvalidStateStoreException e) {
-                throw new ApiException(503, "partition " + partition + " is not queryable right now (" + e.getMessage() + "); retry shortly");
-            }
+            ReadOnlyKeyValueStore<Bytes, UsageTotals> store = cluster.store(query.size().storeName(), partition);
             long from = query.from().toEpochMilli();
             long to = query.to().toEpochMilli();
             try (KeyValueIterator<Bytes, UsageTotals> windows = store.range(WindowKey.startingAt(from), WindowKey.startingAt(to))) {
@@ -140,32 +115,9 @@ public final class UsageApi {
         return new Part(hosted, rows);
     }
 
-    private List<Integer> localPartitions() {
-        List<Integer> hosted = new ArrayList<>();
-        for (ThreadMetadata thread : streams.metadataForLocalThreads()) {
-            for (TaskMetadata task : thread.activeTasks()) {
-                task.topicPartitions().stream().filter(tp -> tp.topic().equals(usageTopic)).forEach(tp -> hosted.add(tp.partition()));
-            }
-        }
-        return hosted;
-    }
-
     private Part remote(HostInfo host, UsageQuery query) {
-        URI uri = URI.create("http://" + host.host() + ":" + host.port() + INTERNAL_PATH + "?" + query.toQueryString());
-        HttpResponse<String> response;
+        JsonNode body = cluster.remote(host, INTERNAL_PATH, query.toQueryString());
         try {
-            response = http.send(HttpRequest.newBuilder(uri).timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
-        } catch (IOException e) {
-            throw new ApiException(503, "instance " + host.host() + ":" + host.port() + " did not answer (" + e.getMessage() + "); retry shortly");
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ApiException(503, "interrupted while asking " + host.host() + ":" + host.port());
-        }
-        if (response.statusCode() != 200) {
-            throw new ApiException(503, "instance " + host.host() + ":" + host.port() + " answered " + response.statusCode() + ": " + response.body());
-        }
-        try {
-            JsonNode body = HttpApi.JSON.readTree(response.body());
             List<Integer> partitions = new ArrayList<>();
             body.get("partitions").forEach(p -> partitions.add(p.asInt()));
             Map<RowKey, UsageTotals> rows = new LinkedHashMap<>();
@@ -185,32 +137,8 @@ public final class UsageApi {
                 rows.put(new RowKey(row.get("windowStart").asLong(), dims, row.get("currency").asText()), totals);
             }
             return new Part(partitions, rows);
-        } catch (IOException | RuntimeException e) {
-            throw new ApiException(503, "instance " + host.host() + ":" + host.port() + " answered something unreadable: " + e.getMessage());
-        }
-    }
-
-    private void checkComplete(List<Integer> covered) {
-        TreeSet<Integer> distinct = new TreeSet<>(covered);
-        if (distinct.size() != covered.size()) {
-            throw new ApiException(503, "partitions " + covered + " were answered twice (a rebalance is moving them); retry shortly");
-        }
-        List<Integer> missing = new ArrayList<>();
-        for (int p = 0; p < partitions; p++) {
-            if (!distinct.contains(p)) {
-                missing.add(p);
-            }
-        }
-        if (!missing.isEmpty()) {
-            throw new ApiException(503, "incomplete answer: partitions " + missing + " of " + usageTopic
-                    + " are not hosted by any running instance right now; retry shortly");
-        }
-    }
-
-    private void requireRunning() {
-        KafkaStreams.State state = streams.state();
-        if (state != KafkaStreams.State.RUNNING) {
-            throw new ApiException(503, "the service is " + state + ", not RUNNING; retry shortly");
+        } catch (RuntimeException e) {
+            throw new ApiException(503, "instance " + host.host() + ":" + host.port() + " answered something unreadable: " + e);
         }
     }
 

@@ -25,18 +25,24 @@ public record UsageQuery(WindowSize size, List<String> by, Instant from, Instant
 
     /** Reads and validates the query parameters; every problem is a 400 that says what to send instead. */
     public static UsageQuery parse(HttpApi.Request request, Clock clock) {
-        String window = request.query("window", "1h");
-        WindowSize size = WindowSize.of(window).orElseThrow(() -> ApiException.badRequest(
-                "window must be 1m, 1h or 1d, got '" + window + "'"));
+        return parse(request, clock, List.of(WindowSize.values()), "1h", Dimensions.NAMES, "");
+    }
+
+    /** The same for another windowed aggregate: which window sizes and dimensions it has, and the defaults. */
+    public static UsageQuery parse(HttpApi.Request request, Clock clock, List<WindowSize> sizes, String defaultWindow, List<String> dimensions,
+                                   String defaultBy) {
+        String window = request.query("window", defaultWindow);
+        WindowSize size = WindowSize.of(window).filter(sizes::contains).orElseThrow(() -> ApiException.badRequest(
+                "window must be " + codes(sizes) + ", got '" + window + "'"));
         List<String> by = new ArrayList<>();
-        String byText = request.query("by", "");
+        String byText = request.query("by", defaultBy);
         for (String dim : byText.split(",")) {
             String name = dim.trim();
             if (name.isEmpty()) {
                 continue;
             }
-            if (!Dimensions.NAMES.contains(name)) {
-                throw ApiException.badRequest("unknown dimension '" + name + "' in by: use any of " + String.join(",", Dimensions.NAMES));
+            if (!dimensions.contains(name)) {
+                throw ApiException.badRequest("unknown dimension '" + name + "' in by: use any of " + String.join(",", dimensions));
             }
             if (by.contains(name)) {
                 throw ApiException.badRequest("dimension '" + name + "' is named twice in by");
@@ -54,6 +60,13 @@ public record UsageQuery(WindowSize size, List<String> by, Instant from, Instant
                     + " (a narrower from/to or a larger window)");
         }
         return new UsageQuery(size, List.copyOf(by), from, to);
+    }
+
+    /** "1m, 1h or 1d". */
+    private static String codes(List<WindowSize> sizes) {
+        List<String> codes = sizes.stream().map(WindowSize::code).toList();
+        return codes.size() == 1 ? codes.get(0)
+                : String.join(", ", codes.subList(0, codes.size() - 1)) + " or " + codes.get(codes.size() - 1);
     }
 
     private static Instant instant(HttpApi.Request request, String name, Instant fallback) {
@@ -74,7 +87,7 @@ public record UsageQuery(WindowSize size, List<String> by, Instant from, Instant
     }
 
     /** The same question as query parameters, to ask another instance. */
-    String toQueryString() {
+    public String toQueryString() {
         return "window=" + size.code() + "&by=" + URLEncoder.encode(String.join(",", by), StandardCharsets.UTF_8)
                 + "&from=" + from + "&to=" + to;
     }

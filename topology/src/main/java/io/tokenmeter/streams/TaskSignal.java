@@ -1,10 +1,10 @@
-package io.tokenmeter.anomaly;
+package io.tokenmeter.streams;
 
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskOutcome;
 
-/** What the loop detector learns about a task: one more priced call, or that the task ended. */
-sealed interface TaskSignal {
+/** What a per-task processor learns about a task: one more priced call, or that the task ended. */
+public sealed interface TaskSignal {
 
     record Call(PricedUsage priced) implements TaskSignal {
     }
