@@ -1,27 +1,25 @@
 package io.tokenmeter.task;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.service.http.ApiException;
 import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
 import io.tokenmeter.usage.UsageQuery;
+import io.tokenmeter.usage.WindowGather;
+import io.tokenmeter.usage.WindowGather.RowKey;
 import io.tokenmeter.usage.WindowKey;
 import io.tokenmeter.usage.WindowSize;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.StreamsMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
@@ -39,13 +37,12 @@ public final class TaskApi {
 
     private final ClusterQuery cluster;
     private final Clock clock;
+    private final WindowGather<TaskTotals> windows;
 
     public TaskApi(ClusterQuery cluster, Clock clock) {
         this.cluster = cluster;
         this.clock = clock;
-    }
-
-    private record RowKey(long windowStart, List<String> dims, String currency) {
+        this.windows = new WindowGather<>(cluster, INTERNAL_PATH, TaskTotals::new, TaskTotals::fromArray);
     }
 
     public HttpApi.Response task(HttpApi.Request request) {
@@ -131,59 +128,15 @@ public final class TaskApi {
 
     public HttpApi.Response costPerSuccess(HttpApi.Request request) {
         UsageQuery query = parse(request);
-        cluster.requireRunning();
-        Map<RowKey, TaskTotals> merged = new TreeMap<>(Comparator.comparingLong(RowKey::windowStart)
-                .thenComparing(k -> String.join("\u0000", k.dims())).thenComparing(RowKey::currency));
-        List<Integer> covered = new ArrayList<>();
-        for (StreamsMetadata instance : cluster.streams().streamsMetadataForStore(TaskTopology.WINDOWS_STORE)) {
-            Map<RowKey, TaskTotals> part;
-            if (cluster.isSelf(instance.hostInfo())) {
-                List<Integer> hosted = cluster.localPartitions();
-                covered.addAll(hosted);
-                part = local(query, hosted);
-            } else {
-                JsonNode body = cluster.remote(instance.hostInfo(), INTERNAL_PATH, query.toQueryString());
-                body.get("partitions").forEach(p -> covered.add(p.asInt()));
-                part = new LinkedHashMap<>();
-                for (JsonNode row : body.get("rows")) {
-                    List<String> dims = new ArrayList<>();
-                    row.get("dims").forEach(d -> dims.add(d.asText()));
-                    long[] values = new long[7];
-                    for (int i = 0; i < values.length; i++) {
-                        values[i] = row.get("totals").get(i).asLong();
-                    }
-                    part.put(new RowKey(row.get("windowStart").asLong(), dims, row.get("currency").asText()), TaskTotals.fromArray(values));
-                }
-            }
-            part.forEach((key, totals) -> merged.computeIfAbsent(key, k -> new TaskTotals()).add(totals));
-        }
-        cluster.checkComplete(covered);
         List<Map<String, Object>> rows = new ArrayList<>();
-        merged.forEach((key, totals) -> rows.add(row(query, key, totals)));
-        Map<String, Object> body = new LinkedHashMap<>();
-        body.put("window", query.size().code());
-        body.put("by", query.by());
-        body.put("from", query.from().toString());
-        body.put("to", query.to().toString());
-        body.put("rows", rows);
-        return HttpApi.Response.ok(body);
+        windows.gather(TaskTopology.WINDOWS_STORE, query, hosted -> local(query, hosted)).forEach((key, totals) -> rows.add(row(query, key, totals)));
+        return WindowGather.answer(query, rows);
     }
 
     /** This instance's part of a cost-per-success question, for another instance to merge. */
     public HttpApi.Response internal(HttpApi.Request request) {
         UsageQuery query = parse(request);
-        cluster.requireRunning();
-        List<Integer> hosted = cluster.localPartitions();
-        List<Map<String, Object>> rows = new ArrayList<>();
-        local(query, hosted).forEach((key, totals) -> {
-            Map<String, Object> row = new LinkedHashMap<>();
-            row.put("windowStart", key.windowStart());
-            row.put("dims", key.dims());
-            row.put("currency", key.currency());
-            row.put("totals", totals.toArray());
-            rows.add(row);
-        });
-        return HttpApi.Response.ok(Map.of("partitions", hosted, "rows", rows));
+        return windows.internal(hosted -> local(query, hosted));
     }
 
     private UsageQuery parse(HttpApi.Request request) {
@@ -220,12 +173,7 @@ public final class TaskApi {
     }
 
     private static Map<String, Object> row(UsageQuery query, RowKey key, TaskTotals t) {
-        Map<String, Object> row = new LinkedHashMap<>();
-        row.put("windowStart", Instant.ofEpochMilli(key.windowStart()).toString());
-        row.put("windowEnd", Instant.ofEpochMilli(key.windowStart() + query.size().millis()).toString());
-        for (int i = 0; i < query.by().size(); i++) {
-            row.put(query.by().get(i), key.dims().get(i));
-        }
+        Map<String, Object> row = WindowGather.rowStart(query, key);
         row.put("tasks", t.tasks);
         row.put("succeeded", t.succeeded);
         row.put("failed", t.failed);

@@ -2,6 +2,7 @@ package io.tokenmeter.task;
 
 import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.streams.StateSerde;
+import io.tokenmeter.usage.WindowGather;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
@@ -9,7 +10,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 
 /** The closed tasks of one use case and tenant in one window: how many ended how, and what they all cost. */
-final class TaskTotals {
+final class TaskTotals implements WindowGather.Totals<TaskTotals> {
 
     long tasks;
     long succeeded;
@@ -35,7 +36,8 @@ final class TaskTotals {
         return this;
     }
 
-    TaskTotals add(TaskTotals other) {
+    @Override
+    public TaskTotals add(TaskTotals other) {
         tasks += other.tasks;
         succeeded += other.succeeded;
         failed += other.failed;
@@ -46,7 +48,8 @@ final class TaskTotals {
         return this;
     }
 
-    long[] toArray() {
+    @Override
+    public long[] toArray() {
         return new long[] {tasks, succeeded, failed, abandoned, costNanos, valueNanos, valuedCostNanos};
     }
 

@@ -10,7 +10,7 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /** The sums of one window: counts, tokens by type and cost in nanos. Mutable while a window is being filled. */
-public final class UsageTotals {
+public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
 
     long requests;
     long billedRequests;
@@ -34,6 +34,25 @@ public final class UsageTotals {
         return this;
     }
 
+    @Override
+    public long[] toArray() {
+        return new long[] {requests, billedRequests, inputTokens, cachedInputTokens, outputTokens, reasoningTokens, costNanos, unpricedRequests};
+    }
+
+    static UsageTotals fromArray(long[] v) {
+        UsageTotals t = new UsageTotals();
+        t.requests = v[0];
+        t.billedRequests = v[1];
+        t.inputTokens = v[2];
+        t.cachedInputTokens = v[3];
+        t.outputTokens = v[4];
+        t.reasoningTokens = v[5];
+        t.costNanos = v[6];
+        t.unpricedRequests = v[7];
+        return t;
+    }
+
+    @Override
     public UsageTotals add(UsageTotals other) {
         requests += other.requests;
         billedRequests += other.billedRequests;
