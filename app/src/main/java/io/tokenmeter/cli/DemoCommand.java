@@ -1,6 +1,7 @@
 package io.tokenmeter.cli;
 
 import ch.qos.logback.classic.Level;
+import io.tokenmeter.budgets.BudgetPublisher;
 import io.tokenmeter.config.Durations;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.demo.ConsoleView;
@@ -135,6 +136,10 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try {
             EmbeddedDefaults.prepare(config, topics);
+            if (BudgetPublisher.readAll(config.kafkaClientProperties(), topics.budgets()).isEmpty()) {
+                // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's
+                BudgetPublisher.publish(config.kafkaClientProperties(), topics.budgets(), DemoWorkload.budgets(Instant.now()));
+            }
             out.println("starting the tokenmeter service...");
             out.flush();
             service = new StreamsService(config, topics, Clock.systemUTC()).start();
@@ -251,26 +256,29 @@ final class DemoCommand implements Callable<Integer> {
                 (long) service.metrics().total("tokenmeter.duplicates.dropped"), flow, header, incidents);
     }
 
-    /** Whether the alert that should catch an incident fired, within the hour after it started. */
+    /** Whether the alert that should catch an incident fired, soon enough after it started. */
     private static String detection(DemoWorkload.Incident incident, Instant at, FlowMonitor.Snapshot flow) {
-        if (incident.expectedAlert() == null) {
-            return "(budgets: not yet built)";
-        }
         return flow.alerts().stream()
                 .filter(a -> a.getType().name().equals(incident.expectedAlert()) && a.getStatus() == AlertStatus.FIRING)
-                .filter(a -> !a.getDetectedAt().isBefore(at) && a.getDetectedAt().isBefore(at.plus(Duration.ofHours(1))))
+                .filter(a -> !a.getDetectedAt().isBefore(at) && a.getDetectedAt().isBefore(at.plus(incident.detectWithin())))
                 .findFirst()
                 .map(a -> "detected " + a.getType() + " " + a.getDetectedAt().toString().substring(11, 16))
                 .orElse("not detected yet");
     }
 
-    /** Waits until everything sent has come out of the pipeline (as usage, outcome, dead letter or dropped duplicate). */
+    /**
+     * Waits until everything sent has come out of the pipeline (as usage, outcome, dead letter or dropped duplicate),
+     * then until the budgets, a few hops further on, have had a second without a new status.
+     */
     private static boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         while (Instant.now().isBefore(deadline)) {
             FlowMonitor.Snapshot flow = monitor.snapshot();
             long accounted = flow.usage() + flow.outcomes() + flow.deadLetters() + (long) service.metrics().total("tokenmeter.duplicates.dropped");
             if (accounted >= runner.sentTotal()) {
+                while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0 && Instant.now().isBefore(deadline)) {
+                    Thread.sleep(100);
+                }
                 return true;
             }
             Thread.sleep(200);

@@ -1,7 +1,10 @@
 package io.tokenmeter.demo;
 
+import io.tokenmeter.budget.BudgetPeriods;
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertStatus;
+import io.tokenmeter.event.BudgetStatus;
+import io.tokenmeter.task.TaskTotals;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.time.Instant;
@@ -83,6 +86,10 @@ public final class ConsoleView {
             lines.add(String.format(Locale.ROOT, "%-38s %-38s %-38s", cell(f.flow().tenants(), i), cell(f.flow().models(), i), cell(f.flow().agents(), i)));
         }
         lines.add("");
+        lines.addAll(useCases(f.flow().useCases()));
+        lines.add("");
+        lines.addAll(budgets(f.flow().budgets()));
+        lines.add("");
         Map<String, Long> reasons = f.flow().deadLettersByReason();
         lines.add("dead letters by reason: " + (reasons.isEmpty() ? "none" : reasons.entrySet().stream()
                 .map(e -> e.getKey() + " " + n(e.getValue())).reduce((a, b) -> a + ", " + b).orElse("")));
@@ -99,6 +106,33 @@ public final class ConsoleView {
             lines.add("scripted incidents:");
             f.incidents().forEach(i -> lines.add("  " + i));
         }
+        return lines;
+    }
+
+    static List<String> useCases(Map<String, TaskTotals> useCases) {
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "%-22s %7s %9s %7s %9s %8s %11s %12s", "cost per task by use case", "tasks", "succeeded", "failed",
+                "abandoned", "success", "total cost", "per success"));
+        if (useCases.isEmpty()) {
+            lines.add("  no task closed yet (a task closes a grace after its outcome, or after 15 minutes without calls)");
+        }
+        useCases.forEach((useCase, t) -> lines.add(String.format(Locale.ROOT, "%-22s %7s %9s %7s %9s %8s %11s %12s", "  " + useCase, n(t.tasks()),
+                n(t.succeeded()), n(t.failed()), n(t.abandoned()),
+                t.successRate() == null ? "-" : String.format(Locale.ROOT, "%.1f%%", t.successRate() * 100), usd(t.costNanos()),
+                t.costPerSuccess() == null ? "undefined" : String.format(Locale.ROOT, "$%.4f", t.costPerSuccess()))));
+        return lines;
+    }
+
+    static List<String> budgets(Map<String, BudgetStatus> budgets) {
+        List<String> lines = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "%-28s %-10s %10s %10s %8s %10s  %s", "budgets (by event time)", "period", "spent", "limit", "used",
+                "forecast", "gateway action"));
+        if (budgets.isEmpty()) {
+            lines.add("  none (set one with `tokenmeter budgets set`)");
+        }
+        budgets.forEach((scope, b) -> lines.add(String.format(Locale.ROOT, "%-28s %-10s %10s %10s %7.1f%% %10s  %s", "  " + scope,
+                BudgetPeriods.of(b.getPeriod(), BudgetPeriods.zone(b.getTimeZone()), b.getPeriodStart().toEpochMilli()).label(),
+                usd(b.getSpentNanos()), usd(b.getAmountNanos()), b.getPercent(), usd(b.getForecastNanos()), b.getAction())));
         return lines;
     }
 

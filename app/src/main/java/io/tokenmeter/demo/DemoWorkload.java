@@ -2,6 +2,12 @@ package io.tokenmeter.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.tokenmeter.budgets.BudgetSpecs;
+import io.tokenmeter.event.Budget;
+import io.tokenmeter.event.BudgetAction;
+import io.tokenmeter.event.BudgetPeriod;
+import io.tokenmeter.topics.BudgetScope;
+import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -27,16 +33,39 @@ public final class DemoWorkload {
     /** What a document is, so the view can count what was sent. */
     public enum Kind { USAGE, OUTCOME, DUPLICATE, MALFORMED }
 
-    /** A scripted incident, when it starts relative to the start of the simulated day, and the alert that should catch it. */
-    public record Incident(String name, Duration offset, String description, String expectedAlert) {
+    /**
+     * A scripted incident, when it starts relative to the start of the simulated day, the alert that should catch it,
+     * and how long after its start the alert counts as catching it.
+     */
+    public record Incident(String name, Duration offset, String description, String expectedAlert, Duration detectWithin) {
     }
 
     public static final List<Incident> INCIDENTS = List.of(
-            new Incident("runaway-loop", Duration.ofHours(6), "northwind research-agent repeats one prompt for 20 minutes", "RUNAWAY_LOOP"),
-            new Incident("token-spike", Duration.ofHours(10), "fabrikam bulk-imports 40 long resumes on gpt-4o within a minute", "TOKEN_SPIKE"),
-            new Incident("budget-surge", Duration.ofHours(14), "cc-legal contract review quadruples for 4 hours", null),
-            new Incident("429-storm", Duration.ofHours(15), "wingtip's new batch job floods gpt-41-mini-dz with retries", "RETRY_STORM"),
-            new Incident("unpriced-model", Duration.ofHours(12), "tailspin tries gpt-5.1-preview before anyone loaded its price", "UNPRICED_MODEL"));
+            new Incident("runaway-loop", Duration.ofHours(6), "northwind research-agent repeats one prompt for 20 minutes", "RUNAWAY_LOOP",
+                    Duration.ofHours(1)),
+            new Incident("token-spike", Duration.ofHours(10), "fabrikam bulk-imports 40 long resumes on gpt-4o within a minute", "TOKEN_SPIKE",
+                    Duration.ofHours(1)),
+            new Incident("budget-surge", Duration.ofHours(14), "cc-legal runs contract review at 4x its peak for 4 hours, past half its budget",
+                    "BUDGET_THRESHOLD", Duration.ofHours(4)),
+            new Incident("429-storm", Duration.ofHours(15), "wingtip's new batch job floods gpt-41-mini-dz with retries", "RETRY_STORM",
+                    Duration.ofHours(1)),
+            new Incident("unpriced-model", Duration.ofHours(12), "tailspin tries gpt-5.1-preview before anyone loaded its price", "UNPRICED_MODEL",
+                    Duration.ofHours(1)));
+
+    /**
+     * The budgets the demo sets when none exist: cc-legal's monthly budget is sized so that a normal day stays under
+     * half of it, whatever hour the day starts at, and the surge (about $45 on its own) takes it past 50 %; the others
+     * show a tenant and an application budget.
+     */
+    public static List<Budget> budgets(Instant now) {
+        return List.of(
+                BudgetSpecs.budget(BudgetScope.parse("costCenter:cc-legal"), BudgetPeriod.MONTH, BudgetSpecs.amountNanos(new BigDecimal("70")), "USD",
+                        List.of(50, 80, 100), BudgetAction.BLOCK, "UTC", now),
+                BudgetSpecs.budget(BudgetScope.parse("tenant:contoso"), BudgetPeriod.MONTH, BudgetSpecs.amountNanos(new BigDecimal("1500")), "USD",
+                        List.of(50, 80, 100), BudgetAction.WARN, "UTC", now),
+                BudgetSpecs.budget(BudgetScope.parse("application:code-review-bot"), BudgetPeriod.QUARTER,
+                        BudgetSpecs.amountNanos(new BigDecimal("2000")), "USD", List.of(50, 80, 100), BudgetAction.WARN, "UTC", now));
+    }
 
     record Model(String name, String deployment, String deploymentType, String region, String version) {
     }
@@ -132,7 +161,7 @@ public final class DemoWorkload {
         double hourOfDay = now.atZone(ZoneOffset.UTC).getHour() + now.atZone(ZoneOffset.UTC).getMinute() / 60.0;
         double diurnal = 0.3 + 0.7 * Math.exp(-Math.pow(hourOfDay - 14, 2) / (2 * 3.5 * 3.5));
         for (Tenant tenant : TENANTS) {
-            double perHour = tenant.peakTasksPerHour() * diurnal * surge(tenant, offset);
+            double perHour = inBudgetSurge(tenant, offset) ? tenant.peakTasksPerHour() * BUDGET_SURGE : tenant.peakTasksPerHour() * diurnal;
             if (random.nextDouble() < perHour / 3600.0) {
                 UseCase useCase = tenant.useCases()[random.nextInt(tenant.useCases().length)];
                 task(tenant, useCase, now);
@@ -141,10 +170,12 @@ public final class DemoWorkload {
         scriptedIncidents(offset, now);
     }
 
-    private static double surge(Tenant tenant, long offset) {
+    /** During the budget surge cc-legal runs at this multiple of its peak rate, whatever the hour of day. */
+    static final double BUDGET_SURGE = 4.0;
+
+    private static boolean inBudgetSurge(Tenant tenant, long offset) {
         Duration budgetSurge = INCIDENTS.get(2).offset();
-        boolean inSurge = offset >= budgetSurge.toSeconds() && offset < budgetSurge.plusHours(4).toSeconds();
-        return tenant.costCenter().equals("cc-legal") && inSurge ? 4.0 : 1.0;
+        return tenant.costCenter().equals("cc-legal") && offset >= budgetSurge.toSeconds() && offset < budgetSurge.plusHours(4).toSeconds();
     }
 
     private void task(Tenant tenant, UseCase useCase, Instant begin) {

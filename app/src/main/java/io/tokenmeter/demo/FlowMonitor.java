@@ -5,6 +5,9 @@ import io.tokenmeter.event.OutcomeStatus;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.event.BudgetStatus;
+import io.tokenmeter.event.TaskCost;
+import io.tokenmeter.task.TaskTotals;
 import io.tokenmeter.topics.DeadLetters;
 import io.tokenmeter.topics.TopicCatalog;
 import java.time.Duration;
@@ -39,7 +42,7 @@ public final class FlowMonitor implements AutoCloseable {
     /** Totals at one moment; {@code alerts} are the alert records in the order they arrived. */
     public record Snapshot(long usage, long priced, long unpriced, long costNanos, long succeeded, long failed, long deadLetters,
                            Map<String, Long> deadLettersByReason, List<Row> tenants, List<Row> models, List<Row> agents, Instant lastEventTime,
-                           List<Alert> alerts) {
+                           List<Alert> alerts, Map<String, TaskTotals> useCases, Map<String, BudgetStatus> budgets) {
         public long outcomes() {
             return succeeded + failed;
         }
@@ -52,6 +55,8 @@ public final class FlowMonitor implements AutoCloseable {
     private final Map<String, long[]> agents = new HashMap<>();
     private final Map<String, Long> deadByReason = new TreeMap<>();
     private final List<Alert> alerts = new ArrayList<>();
+    private final Map<String, TaskTotals> useCases = new TreeMap<>();
+    private final Map<String, BudgetStatus> budgets = new TreeMap<>();
     private long usage;
     private long priced;
     private long unpriced;
@@ -60,6 +65,7 @@ public final class FlowMonitor implements AutoCloseable {
     private long failed;
     private long deadLetters;
     private Instant lastEventTime;
+    private long lastBudgetStatus = System.nanoTime();
     private volatile boolean stopping;
     private Thread thread;
 
@@ -74,7 +80,7 @@ public final class FlowMonitor implements AutoCloseable {
     public FlowMonitor start() {
         List<TopicPartition> partitions = new ArrayList<>();
         for (String topic : List.of(topics.usage().name(), topics.pricedUsage().name(), topics.taskOutcomes().name(), topics.dlq().name(),
-                topics.alerts().name())) {
+                topics.alerts().name(), topics.taskCosts().name(), topics.budgetStatus().name())) {
             consumer.partitionsFor(topic).forEach(p -> partitions.add(new TopicPartition(p.topic(), p.partition())));
         }
         consumer.assign(partitions);
@@ -126,6 +132,17 @@ public final class FlowMonitor implements AutoCloseable {
             }
         } else if (record.topic().equals(topics.alerts().name())) {
             alerts.add(topics.alerts().valueSerde().deserializer().deserialize(record.topic(), record.value()));
+        } else if (record.topic().equals(topics.taskCosts().name())) {
+            TaskCost task = topics.taskCosts().valueSerde().deserializer().deserialize(record.topic(), record.value());
+            useCases.computeIfAbsent(task.getUseCase(), u -> new TaskTotals()).add(task);
+        } else if (record.topic().equals(topics.budgetStatus().name())) {
+            lastBudgetStatus = System.nanoTime();
+            String scope = new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+            if (record.value() == null) {
+                budgets.remove(scope);
+            } else {
+                budgets.put(scope, topics.budgetStatus().valueSerde().deserializer().deserialize(record.topic(), record.value()));
+            }
         } else {
             deadLetters++;
             String reason = DeadLetters.header(record.headers(), DeadLetters.REASON);
@@ -140,9 +157,20 @@ public final class FlowMonitor implements AutoCloseable {
         row[2] += cost;
     }
 
+    /** How long ago the last budget status arrived: the budgets have caught up when this grows after the traffic stopped. */
+    public synchronized Duration sinceLastBudgetStatus() {
+        return Duration.ofNanos(System.nanoTime() - lastBudgetStatus);
+    }
+
     public synchronized Snapshot snapshot() {
         return new Snapshot(usage, priced, unpriced, costNanos, succeeded, failed, deadLetters, Map.copyOf(deadByReason),
-                top(tenants), top(models), top(agents), lastEventTime, List.copyOf(alerts));
+                top(tenants), top(models), top(agents), lastEventTime, List.copyOf(alerts), copy(useCases), Map.copyOf(budgets));
+    }
+
+    private static Map<String, TaskTotals> copy(Map<String, TaskTotals> totals) {
+        Map<String, TaskTotals> copy = new TreeMap<>();
+        totals.forEach((useCase, t) -> copy.put(useCase, new TaskTotals().add(t)));
+        return copy;
     }
 
     private static List<Row> top(Map<String, long[]> rows) {

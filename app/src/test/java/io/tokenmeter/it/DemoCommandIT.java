@@ -19,7 +19,9 @@ class DemoCommandIT {
         cli.setOut(new PrintWriter(out, true));
         cli.setErr(new PrintWriter(err, true));
 
-        int exit = cli.execute("demo", "--for", "20s", "--speed", "4320", "--http-port", "0", "--plain", "--seed", "7");
+        // a fixed day in the middle of a month, so the budget period and its forecast do not depend on the date of the run
+        int exit = cli.execute("demo", "--for", "20s", "--speed", "4320", "--http-port", "0", "--plain", "--seed", "7",
+                "--start", "2026-11-14T16:00:00Z");
 
         String text = out.toString();
         assertThat(exit).as(err.toString()).isZero();
@@ -33,6 +35,13 @@ class DemoCommandIT {
                 .containsPattern("token-spike\\s+played\\s+detected TOKEN_SPIKE")
                 .containsPattern("429-storm\\s+played\\s+detected RETRY_STORM")
                 .containsPattern("unpriced-model\\s+played\\s+detected UNPRICED_MODEL")
-                .contains("alerts (4 fired, ");
+                .containsPattern("budget-surge\\s+played\\s+detected BUDGET_THRESHOLD")
+                // the four detectors' incidents, cc-legal's forecast and its 50 and 80 % thresholds, and its 100 % one
+                // (crossed an hour before the end of the day, by $0.2 to $3 depending on how much live traffic follows):
+                // nothing else
+                .containsPattern("alerts \\((7|8) fired, ");
+        // the cost per successful task of each use case, and the budgets where they stand
+        assertThat(summary).containsPattern("contract-qa\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d.]+%\\s+\\$[\\d.,]+\\s+\\$0\\.\\d{4}")
+                .containsPattern("costCenter:cc-legal\\s+2026-11\\s+\\$[\\d.]+\\s+\\$70\\.00\\s+[\\d.]+%\\s+\\$[\\d.]+\\s+(WARN|BLOCK)");
     }
 }

@@ -69,6 +69,8 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String STORM_QUIET = "anomaly.storm.quiet.ms";
     public static final String TASK_INACTIVITY_GAP = "tasks.inactivity.gap.ms";
     public static final String BUDGET_FORECAST_MIN_ELAPSED = "budgets.forecast.min.elapsed.ms";
+    public static final String BUDGET_FLUSH_INTERVAL = "budgets.flush.interval.ms";
+    public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -170,7 +172,15 @@ public final class TokenmeterConfig extends AbstractConfig {
             .define(BUDGET_FORECAST_MIN_ELAPSED, Type.LONG, Duration.ofDays(1).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
                     "A budget's linear forecast extrapolates only after this much of the period has passed (ms); before, the forecast "
                             + "is the spend so far, so one busy first hour does not forecast a month at its rate.",
-                    "Tasks and budgets", 2, ConfigDef.Width.SHORT, "Forecast: minimum elapsed");
+                    "Tasks and budgets", 2, ConfigDef.Width.SHORT, "Forecast: minimum elapsed")
+            .define(BUDGET_FLUSH_INTERVAL, Type.LONG, 200L, ConfigDef.Range.between(10, 60_000), Importance.LOW,
+                    "How often (wall-clock ms) each instance sends the spend it has added up per budget scope on to the budgets; "
+                            + "the budget status and quota answers lag the calls by about this much.",
+                    "Tasks and budgets", 3, ConfigDef.Width.SHORT, "Budget spend flush interval")
+            .define(BUDGET_HISTORY_RETENTION, Type.LONG, Duration.ofDays(400).toMillis(), ConfigDef.Range.atLeast(Duration.ofDays(1).toMillis()),
+                    Importance.LOW, "How long (event time, ms) spend per scope is kept in 15-minute buckets, so a budget set mid-period "
+                            + "starts from the period's spend so far; a year budget needs a year.",
+                    "Tasks and budgets", 4, ConfigDef.Width.SHORT, "Budget spend history");
 
     public TokenmeterConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

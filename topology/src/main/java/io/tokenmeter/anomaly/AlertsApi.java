@@ -4,6 +4,7 @@ import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.service.http.ApiException;
+import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -15,10 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StoreQueryParameters;
-import org.apache.kafka.streams.errors.InvalidStateStoreException;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -63,18 +61,7 @@ public final class AlertsApi {
 
     /** Every incident's latest record. */
     public List<Alert> all() {
-        List<Alert> alerts = new ArrayList<>();
-        try (KeyValueIterator<String, Alert> all = store.get().all()) {
-            while (all.hasNext()) {
-                KeyValue<String, Alert> next = all.next();
-                if (next.value != null) {
-                    alerts.add(next.value);
-                }
-            }
-        } catch (InvalidStateStoreException e) {
-            throw new ApiException(503, "alerts are not queryable yet (" + e.getMessage() + "); retry shortly");
-        }
-        return alerts;
+        return ClusterQuery.allValues(store, "alerts");
     }
 
     /** When the incident fired: the record's own time while firing, the remembered one once resolved. */

@@ -9,6 +9,7 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tokenmeter.anomaly.AlertsApi;
+import io.tokenmeter.budget.BudgetsApi;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
@@ -100,14 +101,21 @@ public final class StreamsService implements AutoCloseable {
         TaskApi tasks = new TaskApi(cluster, clock);
         AlertsApi alerts = new AlertsApi(streams);
         bindAlertGauges(alerts);
+        BudgetsApi budgets = new BudgetsApi(streams, clock);
+        Runnable budgetGauges = budgets.gauges(registry);
         http.get("/health", request -> health())
-                .get("/metrics", request -> HttpApi.Response.text(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape()))
+                .get("/metrics", request -> {
+                    budgetGauges.run();
+                    return HttpApi.Response.text(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
+                })
                 .get("/api/usage", usage::usage)
                 .get(UsageApi.INTERNAL_PATH, usage::internal)
                 .get("/api/alerts", alerts::alerts)
                 .get("/api/tasks/cost-per-success", tasks::costPerSuccess)
                 .get(TaskApi.INTERNAL_PATH, tasks::internal)
                 .get("/api/tasks/{taskId}", tasks::task)
+                .get("/api/budgets", budgets::budgets)
+                .get("/api/quota/{scopeType}/{scopeValue}", budgets::quota)
                 .get("/api", request -> HttpApi.Response.ok(Map.of("endpoints", http.templates())));
         streams.start();
         http.start();

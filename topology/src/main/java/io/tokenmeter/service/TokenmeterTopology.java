@@ -2,6 +2,8 @@ package io.tokenmeter.service;
 
 import io.tokenmeter.anomaly.AnomalySettings;
 import io.tokenmeter.anomaly.AnomalyTopology;
+import io.tokenmeter.budget.BudgetSettings;
+import io.tokenmeter.budget.BudgetTopology;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskOutcome;
@@ -35,6 +37,7 @@ public final class TokenmeterTopology {
         KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, config.topicPartitions());
         AnomalyTopology.build(builder, priced, outcomes, topics, AnomalySettings.from(config), metrics);
         TaskTopology.build(builder, priced, outcomes, topics, TaskTopology.Settings.from(config), metrics);
+        BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, config.topicPartitions());
         return builder.build(streamsProperties);
     }
 

@@ -9,6 +9,8 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import io.tokenmeter.event.Alert;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.avro.specific.SpecificRecord;
 import org.apache.avro.io.BinaryEncoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
@@ -84,29 +86,42 @@ public final class StateSerde<T> implements Serde<T>, Serializer<T>, Deserialize
         io.tokenmeter.serde.AvroSerde.trustContracts();
     }
 
-    private static final SpecificDatumWriter<Alert> ALERT_WRITER = new SpecificDatumWriter<>(Alert.class);
-    private static final SpecificDatumReader<Alert> ALERT_READER = new SpecificDatumReader<>(Alert.class);
+    private static final Map<Class<?>, SpecificDatumWriter<?>> WRITERS = new ConcurrentHashMap<>();
+    private static final Map<Class<?>, SpecificDatumReader<?>> READERS = new ConcurrentHashMap<>();
 
     /** Writes a nullable alert as plain Avro binary of this build's schema (state, not a topic: no registry involved). */
     public static void writeAlert(DataOutput out, Alert alert) throws IOException {
-        out.writeBoolean(alert != null);
-        if (alert != null) {
+        writeRecord(out, alert, Alert.class);
+    }
+
+    public static Alert readAlert(DataInput in) throws IOException {
+        return readRecord(in, Alert.class);
+    }
+
+    /** Writes a nullable Avro record as plain binary of this build's schema. */
+    @SuppressWarnings("unchecked")
+    public static <R extends SpecificRecord> void writeRecord(DataOutput out, R record, Class<R> type) throws IOException {
+        out.writeBoolean(record != null);
+        if (record != null) {
+            SpecificDatumWriter<R> writer = (SpecificDatumWriter<R>) WRITERS.computeIfAbsent(type, SpecificDatumWriter::new);
             ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
             BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(bytes, null);
-            ALERT_WRITER.write(alert, encoder);
+            writer.write(record, encoder);
             encoder.flush();
             out.writeInt(bytes.size());
             out.write(bytes.toByteArray());
         }
     }
 
-    public static Alert readAlert(DataInput in) throws IOException {
+    @SuppressWarnings("unchecked")
+    public static <R extends SpecificRecord> R readRecord(DataInput in, Class<R> type) throws IOException {
         if (!in.readBoolean()) {
             return null;
         }
         byte[] bytes = new byte[in.readInt()];
         in.readFully(bytes);
-        return ALERT_READER.read(null, DecoderFactory.get().binaryDecoder(bytes, null));
+        SpecificDatumReader<R> reader = (SpecificDatumReader<R>) READERS.computeIfAbsent(type, SpecificDatumReader::new);
+        return reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null));
     }
 
     /** Writes a nullable string. */

@@ -10,7 +10,7 @@ import java.math.BigDecimal;
 import java.math.RoundingMode;
 
 /** The closed tasks of one use case and tenant in one window: how many ended how, and what they all cost. */
-final class TaskTotals implements WindowGather.Totals<TaskTotals> {
+public final class TaskTotals implements WindowGather.Totals<TaskTotals> {
 
     long tasks;
     long succeeded;
@@ -21,7 +21,7 @@ final class TaskTotals implements WindowGather.Totals<TaskTotals> {
     long valueNanos;
     long valuedCostNanos;
 
-    TaskTotals add(TaskCost task) {
+    public TaskTotals add(TaskCost task) {
         tasks++;
         switch (task.getStatus()) {
             case SUCCEEDED -> succeeded++;
@@ -34,6 +34,26 @@ final class TaskTotals implements WindowGather.Totals<TaskTotals> {
             valuedCostNanos += task.getCostNanos();
         }
         return this;
+    }
+
+    public long tasks() {
+        return tasks;
+    }
+
+    public long succeeded() {
+        return succeeded;
+    }
+
+    public long failed() {
+        return failed;
+    }
+
+    public long abandoned() {
+        return abandoned;
+    }
+
+    public long costNanos() {
+        return costNanos;
     }
 
     @Override
@@ -66,7 +86,7 @@ final class TaskTotals implements WindowGather.Totals<TaskTotals> {
     }
 
     /** Total cost of all the tasks over the succeeded ones, in currency units; null (undefined, not zero) when none succeeded. */
-    BigDecimal costPerSuccess() {
+    public BigDecimal costPerSuccess() {
         if (succeeded == 0) {
             return null;
         }
@@ -74,7 +94,7 @@ final class TaskTotals implements WindowGather.Totals<TaskTotals> {
     }
 
     /** Succeeded over all tasks; null when there were none. */
-    Double successRate() {
+    public Double successRate() {
         return tasks == 0 ? null : Math.round(10_000.0 * succeeded / tasks) / 10_000.0;
     }
 

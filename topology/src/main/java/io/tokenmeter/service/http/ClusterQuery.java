@@ -10,12 +10,14 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StoreQueryParameters;
 import org.apache.kafka.streams.TaskMetadata;
 import org.apache.kafka.streams.ThreadMetadata;
 import org.apache.kafka.streams.errors.InvalidStateStoreException;
 import org.apache.kafka.streams.state.HostInfo;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.QueryableStoreTypes;
 import org.apache.kafka.streams.state.ReadOnlyKeyValueStore;
 
@@ -112,5 +114,24 @@ public final class ClusterQuery {
         if (state != KafkaStreams.State.RUNNING) {
             throw new ApiException(503, "the service is " + state + ", not RUNNING; retry shortly");
         }
+    }
+
+    /**
+     * Every value of a global store (alerts, budget statuses), which each instance holds whole; 503 while the store
+     * cannot be queried, e.g. before the service is running. {@code what} names the values in the message.
+     */
+    public static <V> List<V> allValues(Supplier<ReadOnlyKeyValueStore<String, V>> store, String what) {
+        List<V> values = new ArrayList<>();
+        try (KeyValueIterator<String, V> all = store.get().all()) {
+            while (all.hasNext()) {
+                V value = all.next().value;
+                if (value != null) {
+                    values.add(value);
+                }
+            }
+        } catch (InvalidStateStoreException e) {
+            throw new ApiException(503, what + " are not queryable yet (" + e.getMessage() + "); retry shortly");
+        }
+        return values;
     }
 }

@@ -1,0 +1,387 @@
+package io.tokenmeter.budget;
+
+import io.tokenmeter.anomaly.Alerts;
+import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertType;
+import io.tokenmeter.event.Budget;
+import io.tokenmeter.event.BudgetAction;
+import io.tokenmeter.event.BudgetScopeType;
+import io.tokenmeter.event.BudgetStatus;
+import io.tokenmeter.event.QuotaAction;
+import io.tokenmeter.event.Severity;
+import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.topics.BudgetScope;
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.api.ContextualProcessor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
+import org.apache.kafka.streams.state.KeyValueStore;
+
+/**
+ * Tracks every budget of the scopes this task hosts: spend per period by event time, thresholds, the linear forecast
+ * and the gateway action, written to {@code budget-status} on every change, with BUDGET_THRESHOLD and BUDGET_FORECAST
+ * alerts. Spend of every scope is also kept per 15-minute bucket, so a budget that is set, or moves to a new period,
+ * starts from the spend its period already has.
+ *
+ * <p>A budget's current period is the one that contains this processor's event time less the lateness; a period
+ * ends (its alerts resolve, the next one starts from its own spend so far) once the event time has passed its end by
+ * the lateness, so spend from a lagging partition still lands in the period it belongs to.
+ */
+final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, String, BudgetProcessor.Output> {
+
+    /** What the processor writes: a budget's status (null: the budget was removed), or an alert. */
+    sealed interface Output {
+    }
+
+    record StatusOut(BudgetStatus status) implements Output {
+    }
+
+    record AlertOut(Alert alert) implements Output {
+    }
+
+    static final String STATE_STORE = "budget-state-store";
+    static final String HISTORY_STORE = "budget-spend-history-store";
+    private static final long MINUTE = Duration.ofMinutes(1).toMillis();
+    private static final long DAY = Duration.ofDays(1).toMillis();
+    private static final byte SEPARATOR = 0x1F;
+
+    private final BudgetSettings settings;
+    private final PipelineMetrics metrics;
+    private final EventClock clock = new EventClock(MINUTE);
+    private long purgedDay = Long.MIN_VALUE;
+    private KeyValueStore<String, BudgetState> budgets;
+    private KeyValueStore<Bytes, Long> history;
+
+    BudgetProcessor(BudgetSettings settings, PipelineMetrics metrics) {
+        this.settings = settings;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public void init(ProcessorContext<String, Output> context) {
+        super.init(context);
+        budgets = context.getStateStore(STATE_STORE);
+        history = context.getStateStore(HISTORY_STORE);
+    }
+
+    @Override
+    public void process(Record<String, BudgetSignal> record) {
+        String scope = record.key();
+        BudgetSignal signal = record.value();
+        if (signal instanceof BudgetSignal.Spend spend) {
+            onSpend(scope, spend);
+        } else if (signal instanceof BudgetSignal.Defined defined) {
+            onDefined(scope, defined.budget(), record.timestamp());
+        } else {
+            onRemoved(scope, record.timestamp());
+        }
+    }
+
+    private void onSpend(String scope, BudgetSignal.Spend spend) {
+        if (clock.observe(spend.latest())) {
+            advance(); // before this spend is in the history: a period that starts now counts it below, once
+        }
+        Bytes key = historyKey(scope, spend.currency(), spend.bucket());
+        Long before = history.get(key);
+        history.put(key, (before == null ? 0L : before) + spend.nanos());
+        BudgetState state = budgets.get(scope);
+        if (state == null || !state.budget.getCurrency().equals(spend.currency())) {
+            return; // kept in the history for a budget set later
+        }
+        if (spend.bucket() >= state.periodStart && spend.bucket() < state.periodEnd) {
+            state.spent += spend.nanos();
+            // judged at the time of the calls that brought the spend here, not at this task's event time, which other
+            // partitions' spend may have moved ahead
+            evaluate(scope, state, spend.latest());
+            budgets.put(scope, state);
+        }
+        // spend of a later period is counted when that period starts; spend of an earlier one stays in the history only
+    }
+
+    private void onDefined(String scope, Budget budget, long recordTime) {
+        long at = now(recordTime);
+        BudgetState state = budgets.get(scope);
+        boolean samePeriods = state != null && state.budget.getPeriod() == budget.getPeriod()
+                && state.budget.getTimeZone().equals(budget.getTimeZone()) && state.budget.getCurrency().equals(budget.getCurrency());
+        if (samePeriods) {
+            state.budget = budget; // amount, thresholds or action changed: the period, its spend and its fired alerts stay
+        } else {
+            if (state != null) {
+                resolveAll(scope, state, at, "budget for " + scope + " was changed to " + describe(budget) + "; it starts over");
+            } else {
+                state = new BudgetState();
+            }
+            state.budget = budget;
+            long reference = clock.now() == Long.MIN_VALUE ? budget.getUpdatedAt().toEpochMilli() : horizon();
+            startPeriod(scope, state, BudgetPeriods.of(budget.getPeriod(), BudgetPeriods.zone(budget.getTimeZone()), reference));
+        }
+        evaluate(scope, state, at);
+        budgets.put(scope, state);
+    }
+
+    private void onRemoved(String scope, long recordTime) {
+        BudgetState state = budgets.get(scope);
+        if (state != null) {
+            resolveAll(scope, state, now(recordTime), "budget for " + scope + " was removed");
+            budgets.delete(scope);
+        }
+        context().forward(new Record<>(scope, new StatusOut(null), now(recordTime)));
+    }
+
+    /** Ends the periods the event time has passed by the lateness, and forgets history past its retention (daily). */
+    private void advance() {
+        long horizon = horizon();
+        List<KeyValue<String, BudgetState>> ended = new ArrayList<>();
+        try (KeyValueIterator<String, BudgetState> all = budgets.all()) {
+            while (all.hasNext()) {
+                KeyValue<String, BudgetState> entry = all.next();
+                if (entry.value.periodEnd <= horizon) {
+                    ended.add(entry);
+                }
+            }
+        }
+        for (KeyValue<String, BudgetState> entry : ended) {
+            BudgetState state = entry.value;
+            resolveAll(entry.key, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
+                    + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");
+            startPeriod(entry.key, state, BudgetPeriods.of(state.budget.getPeriod(), BudgetPeriods.zone(state.budget.getTimeZone()), horizon));
+            evaluate(entry.key, state, clock.now());
+            budgets.put(entry.key, state);
+        }
+        long day = Math.floorDiv(clock.now(), DAY);
+        if (day > purgedDay) {
+            purgedDay = day;
+            purgeHistory(clock.now() - settings.historyRetention().toMillis());
+        }
+    }
+
+    private void startPeriod(String scope, BudgetState state, BudgetPeriods.Period period) {
+        state.periodStart = period.start();
+        state.periodEnd = period.end();
+        state.periodLabel = period.label();
+        state.spent = spentIn(scope, state.budget.getCurrency(), period);
+        state.thresholds.clear();
+        state.forecast = null;
+    }
+
+    /** Fires what the spend has newly reached, and writes the status. */
+    private void evaluate(String scope, BudgetState state, long now) {
+        Budget budget = state.budget;
+        long at = Math.max(state.periodStart, Math.min(now, state.periodEnd));
+        long forecast = forecast(state, at);
+        for (int threshold : new TreeSet<>(budget.getThresholdsPercent())) {
+            if (!state.thresholds.containsKey(threshold) && reached(state.spent, budget.getAmountNanos(), threshold)) {
+                Alert alert = thresholdAlert(scope, state, threshold, forecast, at);
+                state.thresholds.put(threshold, alert);
+                emit(alert);
+            }
+        }
+        if (state.forecast == null && extrapolates(state, at) && forecast >= budget.getAmountNanos() && state.spent < budget.getAmountNanos()) {
+            state.forecast = forecastAlert(scope, state, forecast, at);
+            emit(state.forecast);
+        }
+        context().forward(new Record<>(scope, new StatusOut(status(scope, state, forecast, at)), at));
+    }
+
+    private BudgetStatus status(String scope, BudgetState state, long forecast, long at) {
+        Budget budget = state.budget;
+        List<Integer> crossed = new ArrayList<>();
+        for (int threshold : new TreeSet<>(budget.getThresholdsPercent())) {
+            if (reached(state.spent, budget.getAmountNanos(), threshold)) {
+                crossed.add(threshold);
+            }
+        }
+        QuotaAction action;
+        if (state.spent >= budget.getAmountNanos()) {
+            action = budget.getAction() == BudgetAction.BLOCK ? QuotaAction.BLOCK : QuotaAction.WARN;
+        } else if (!crossed.isEmpty() || (extrapolates(state, at) && forecast >= budget.getAmountNanos())) {
+            action = QuotaAction.WARN;
+        } else {
+            action = QuotaAction.ALLOW;
+        }
+        BudgetScope parsed = BudgetScope.parse(scope);
+        return BudgetStatus.newBuilder()
+                .setScopeType(parsed.type()).setScopeValue(parsed.value()).setPeriod(budget.getPeriod())
+                .setPeriodStart(Instant.ofEpochMilli(state.periodStart)).setPeriodEnd(Instant.ofEpochMilli(state.periodEnd))
+                .setCurrency(budget.getCurrency()).setAmountNanos(budget.getAmountNanos()).setSpentNanos(state.spent)
+                .setPercent(percent(state)).setForecastNanos(forecast).setAction(action).setUpdatedAt(Instant.ofEpochMilli(at))
+                .setTimeZone(budget.getTimeZone()).setActionAtLimit(budget.getAction())
+                .setThresholdsPercent(new ArrayList<>(new TreeSet<>(budget.getThresholdsPercent()))).setThresholdsCrossed(crossed)
+                .build();
+    }
+
+    private Alert thresholdAlert(String scope, BudgetState state, int threshold, long forecast, long at) {
+        Budget budget = state.budget;
+        Severity severity = threshold >= 100 ? Severity.CRITICAL : threshold >= 80 ? Severity.WARNING : Severity.INFO;
+        String consequence = threshold < 100 ? ""
+                : budget.getAction() == BudgetAction.BLOCK ? "; gateways are now told BLOCK" : "; gateways are now told WARN";
+        String message = scope + " has spent " + Money.of(state.spent, budget) + " of its " + Money.of(budget.getAmountNanos(), budget) + " "
+                + periodName(budget) + " budget for " + state.periodLabel + " (" + Money.percent(percent(state)) + ", threshold " + threshold
+                + " %)" + consequence;
+        return fire(Alerts.dedupKey(AlertType.BUDGET_THRESHOLD, scope, state.periodLabel, threshold), AlertType.BUDGET_THRESHOLD, severity,
+                "threshold-" + threshold, percent(state), threshold, scope, state, forecast, at, message);
+    }
+
+    private Alert forecastAlert(String scope, BudgetState state, long forecast, long at) {
+        Budget budget = state.budget;
+        double forecastPercent = percentOf(forecast, budget.getAmountNanos());
+        String message = scope + " is on course to spend " + Money.of(forecast, budget) + " of its " + Money.of(budget.getAmountNanos(), budget)
+                + " " + periodName(budget) + " budget for " + state.periodLabel + " (" + Money.percent(forecastPercent) + "): "
+                + Money.of(state.spent, budget) + " spent in " + Money.days(at - state.periodStart) + " of "
+                + Money.days(state.periodEnd - state.periodStart);
+        return fire(Alerts.dedupKey(AlertType.BUDGET_FORECAST, scope, state.periodLabel), AlertType.BUDGET_FORECAST, Severity.WARNING,
+                "linear-forecast", forecastPercent, 100, scope, state, forecast, at, message);
+    }
+
+    private void resolveAll(String scope, BudgetState state, long at, String why) {
+        Map<String, String> evidence = evidence(state, forecast(state, Math.min(at, state.periodEnd)));
+        for (Alert fired : state.thresholds.values()) {
+            emit(Alerts.resolved(fired, Instant.ofEpochMilli(Math.max(at, fired.getDetectedAt().toEpochMilli())),
+                    why, evidence));
+        }
+        if (state.forecast != null) {
+            emit(Alerts.resolved(state.forecast,
+                    Instant.ofEpochMilli(Math.max(at, state.forecast.getDetectedAt().toEpochMilli())), why, evidence));
+        }
+        state.thresholds.clear();
+        state.forecast = null;
+    }
+
+    private Map<String, String> evidence(BudgetState state, long forecast) {
+        Budget budget = state.budget;
+        Map<String, String> evidence = new LinkedHashMap<>();
+        evidence.put("period", state.periodLabel);
+        evidence.put("currency", budget.getCurrency());
+        evidence.put("spent", Money.plain(state.spent));
+        evidence.put("limit", Money.plain(budget.getAmountNanos()));
+        evidence.put("forecast", Money.plain(forecast));
+        evidence.put("percent", Money.percent(percent(state)));
+        evidence.put("actionAtLimit", budget.getAction().name());
+        return evidence;
+    }
+
+    /** A firing budget alert, its scope filled in from the budget's scope (a cost center has no field: it is in the evidence). */
+    private Alert fire(String dedupKey, AlertType type, Severity severity, String rule, double observed, double threshold, String scope,
+                       BudgetState state, long forecast, long at, String message) {
+        Map<String, String> evidence = evidence(state, forecast);
+        evidence.put("scope", scope);
+        BudgetScope parsed = BudgetScope.parse(scope);
+        if (parsed.type() == BudgetScopeType.COST_CENTER) {
+            evidence.put("costCenter", parsed.value());
+        }
+        Alert.Builder alert = Alerts.firing(dedupKey, type, severity, rule, observed, threshold, Instant.ofEpochMilli(state.periodStart),
+                Instant.ofEpochMilli(state.periodEnd), Instant.ofEpochMilli(at), message, evidence);
+        switch (parsed.type()) {
+            case TENANT -> alert.setTenant(parsed.value());
+            case APPLICATION -> alert.setApplication(parsed.value());
+            case AGENT -> alert.setAgent(parsed.value());
+            default -> { }
+        }
+        return alert.build();
+    }
+
+    private void emit(Alert alert) {
+        metrics.alert(alert);
+        context().forward(new Record<>(alert.getDedupKey(), new AlertOut(alert), alert.getDetectedAt().toEpochMilli()));
+    }
+
+    /** Linear forecast of the period's spend at its end; the spend itself until the minimum elapsed time has passed. */
+    static long forecast(long spent, long periodStart, long periodEnd, long at, Duration minElapsed) {
+        long elapsed = at - periodStart;
+        if (elapsed <= 0 || elapsed < minElapsed.toMillis()) {
+            return spent;
+        }
+        BigInteger projected = BigInteger.valueOf(spent).multiply(BigInteger.valueOf(periodEnd - periodStart))
+                .divide(BigInteger.valueOf(elapsed));
+        return projected.bitLength() < 63 ? Math.max(spent, projected.longValue()) : Long.MAX_VALUE;
+    }
+
+    private long forecast(BudgetState state, long at) {
+        return forecast(state.spent, state.periodStart, state.periodEnd, at, settings.forecastMinElapsed());
+    }
+
+    private boolean extrapolates(BudgetState state, long at) {
+        long elapsed = at - state.periodStart;
+        return elapsed > 0 && elapsed >= settings.forecastMinElapsed().toMillis();
+    }
+
+    /** spent ≥ threshold % of amount, exactly (no floating point at the boundary). */
+    static boolean reached(long spent, long amount, int thresholdPercent) {
+        return BigInteger.valueOf(spent).multiply(BigInteger.valueOf(100))
+                .compareTo(BigInteger.valueOf(amount).multiply(BigInteger.valueOf(thresholdPercent))) >= 0;
+    }
+
+    private static double percent(BudgetState state) {
+        return percentOf(state.spent, state.budget.getAmountNanos());
+    }
+
+    private static double percentOf(long nanos, long amount) {
+        return amount <= 0 ? 0 : nanos * 100.0 / amount;
+    }
+
+    private long spentIn(String scope, String currency, BudgetPeriods.Period period) {
+        long sum = 0;
+        try (KeyValueIterator<Bytes, Long> buckets = history.range(historyKey(scope, currency, period.start()),
+                historyKey(scope, currency, period.end() - 1))) {
+            while (buckets.hasNext()) {
+                sum += buckets.next().value;
+            }
+        }
+        return sum;
+    }
+
+    private void purgeHistory(long before) {
+        List<Bytes> old = new ArrayList<>();
+        try (KeyValueIterator<Bytes, Long> all = history.all()) {
+            while (all.hasNext()) {
+                Bytes key = all.next().key;
+                if (ByteBuffer.wrap(key.get(), key.get().length - Long.BYTES, Long.BYTES).getLong() < before) {
+                    old.add(key);
+                }
+            }
+        }
+        old.forEach(history::delete);
+    }
+
+    /** scope, currency, then the bucket start big-endian: one scope's buckets are contiguous and in time order. */
+    static Bytes historyKey(String scope, String currency, long bucket) {
+        byte[] s = scope.getBytes(StandardCharsets.UTF_8);
+        byte[] c = currency.getBytes(StandardCharsets.UTF_8);
+        return Bytes.wrap(ByteBuffer.allocate(s.length + c.length + 2 + Long.BYTES).put(s).put(SEPARATOR).put(c).put(SEPARATOR).putLong(bucket)
+                .array());
+    }
+
+    /** This processor's event time, or {@code fallback} (a budget record's time) before its first spend. */
+    private long now(long fallback) {
+        return clock.now() == Long.MIN_VALUE ? fallback : clock.now();
+    }
+
+    private long horizon() {
+        return clock.now() - settings.lateness().toMillis();
+    }
+
+    private static String periodName(Budget budget) {
+        return switch (budget.getPeriod()) {
+            case MONTH -> "monthly";
+            case QUARTER -> "quarterly";
+            case YEAR -> "yearly";
+        };
+    }
+
+    private static String describe(Budget budget) {
+        return Money.of(budget.getAmountNanos(), budget) + " " + periodName(budget) + " in " + budget.getTimeZone();
+    }
+}
