@@ -38,6 +38,18 @@ final class CanonicalJson {
         long cached = count(doc, "cachedInputTokens");
         long output = count(doc, "outputTokens");
         long reasoning = count(doc, "reasoningTokens");
+        JsonNode usageObject = doc.get("usage");
+        if (!JsonFields.absent(usageObject)) {
+            // an application may pass on the API's own usage object instead of the token fields
+            if (input + cached + output + reasoning > 0) {
+                throw new FieldException("usage", "give either the token fields (inputTokens...) or the API's usage object, not both");
+            }
+            UsageObjects.Tokens tokens = UsageObjects.read(usageObject, "usage");
+            input = tokens.input();
+            cached = tokens.cached();
+            output = tokens.output();
+            reasoning = tokens.reasoning();
+        }
         if (cached > input) {
             throw new FieldException("cachedInputTokens", cached + " is more than inputTokens " + input + " (cached tokens are part of the input)");
         }

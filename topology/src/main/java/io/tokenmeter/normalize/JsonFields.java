@@ -14,6 +14,8 @@ import java.util.Locale;
 final class JsonFields {
 
     static final String UNATTRIBUTED = "unattributed";
+    /** The longest text field (names, ids, hashes) a document may carry. */
+    static final int MAX_TEXT = 1024;
     /** Earlier timestamps are almost always epoch seconds sent where milliseconds were expected. */
     private static final long EARLIEST_PLAUSIBLE_MS = Instant.parse("2000-01-01T00:00:00Z").toEpochMilli();
 
@@ -33,6 +35,10 @@ final class JsonFields {
             throw new FieldException(field, "must be a string, got " + node.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         String value = node.asText().strip();
+        if (value.length() > MAX_TEXT) {
+            // names and ids become record keys, store keys and metric labels: a megabyte "tenant" is an error, not a tenant
+            throw new FieldException(field, "is " + value.length() + " characters long, more than " + MAX_TEXT + ": \"" + abbreviate(value) + "\"");
+        }
         return value.isEmpty() ? null : value;
     }
 
@@ -74,7 +80,11 @@ final class JsonFields {
         if (node.isNumber()) {
             BigDecimal decimal = node.decimalValue();
             if (decimal.stripTrailingZeros().scale() <= 0) {
-                return decimal.longValueExact();
+                try {
+                    return decimal.longValueExact();
+                } catch (ArithmeticException e) {
+                    throw new FieldException(field, "is too large: " + abbreviate(decimal.toPlainString()));
+                }
             }
             throw new FieldException(field, "must be a whole number, got " + node.asText());
         }

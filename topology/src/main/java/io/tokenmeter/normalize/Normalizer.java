@@ -49,8 +49,12 @@ public final class Normalizer {
 
     private Normalized read(JsonNode doc, byte[] raw) {
         JsonNode kind = doc.get("kind");
+        if (JsonFields.absent(kind) && ApimTokenEvents.matches(doc)) {
+            return new Normalized.Usage(ApimTokenEvents.read(doc, raw));
+        }
         if (JsonFields.absent(kind)) {
-            throw new ShapeException("no \"kind\" field and no known Azure shape: expected \"kind\": \"usage\" or \"task-outcome\"");
+            throw new ShapeException("no \"kind\" field and no known Azure shape: expected \"kind\": \"usage\" or \"task-outcome\", "
+                    + "or an API Management token event (promptTokens with model or deploymentName)");
         }
         return switch (kind.asText()) {
             case CanonicalJson.KIND_USAGE -> new Normalized.Usage(CanonicalJson.usage(doc, raw));

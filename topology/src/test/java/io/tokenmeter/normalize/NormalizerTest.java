@@ -1,12 +1,14 @@
 package io.tokenmeter.normalize;
 
+import static io.tokenmeter.normalize.Normalizing.normalize;
+import static io.tokenmeter.normalize.Normalizing.rejected;
+import static io.tokenmeter.normalize.Normalizing.usage;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tokenmeter.event.OutcomeStatus;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.topics.DeadLetters;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -14,24 +16,6 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class NormalizerTest {
-
-    private final Normalizer normalizer = new Normalizer();
-
-    private List<Normalized> normalize(String json) {
-        return normalizer.normalize(json.getBytes(StandardCharsets.UTF_8));
-    }
-
-    private UsageEvent usage(String json) {
-        List<Normalized> result = normalize(json);
-        assertThat(result).singleElement().isInstanceOf(Normalized.Usage.class);
-        return ((Normalized.Usage) result.get(0)).event();
-    }
-
-    private Normalized.Rejected rejected(String json) {
-        List<Normalized> result = normalize(json);
-        assertThat(result).singleElement().isInstanceOf(Normalized.Rejected.class);
-        return (Normalized.Rejected) result.get(0);
-    }
 
     @Test
     void readsEveryFieldOfACanonicalUsageEvent() {
@@ -149,7 +133,7 @@ class NormalizerTest {
 
     @Test
     void anEmptyRecordIsMalformed() {
-        assertThat(normalizer.normalize(new byte[0])).singleElement()
+        assertThat(new Normalizer().normalize(new byte[0])).singleElement()
                 .isEqualTo(new Normalized.Rejected(DeadLetters.MALFORMED_JSON, "empty record: expected a JSON document"));
     }
 
