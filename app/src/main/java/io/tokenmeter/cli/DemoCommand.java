@@ -268,7 +268,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /**
      * Waits until everything sent has come out of the pipeline (as usage, outcome, dead letter or dropped duplicate),
-     * then until the budgets, a few hops further on, have had a second without a new status.
+     * then until the service has processed everything behind it (task costs, budgets), and the monitor has read it.
      */
     private static boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
@@ -276,6 +276,11 @@ final class DemoCommand implements Callable<Integer> {
             FlowMonitor.Snapshot flow = monitor.snapshot();
             long accounted = flow.usage() + flow.outcomes() + flow.deadLetters() + (long) service.metrics().total("tokenmeter.duplicates.dropped");
             if (accounted >= runner.sentTotal()) {
+                // then the stages behind the usage topic (tasks, budgets) until the service has nothing left to process,
+                // and the monitor has read what they wrote
+                while (service.committedLag() != 0 && Instant.now().isBefore(deadline)) {
+                    Thread.sleep(250);
+                }
                 while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0 && Instant.now().isBefore(deadline)) {
                     Thread.sleep(100);
                 }

@@ -36,12 +36,11 @@ class DemoCommandIT {
                 .containsPattern("429-storm\\s+played\\s+detected RETRY_STORM")
                 .containsPattern("unpriced-model\\s+played\\s+detected UNPRICED_MODEL")
                 .containsPattern("budget-surge\\s+played\\s+detected BUDGET_THRESHOLD")
-                // the four detectors' incidents, cc-legal's forecast and its 50 and 80 % thresholds, and its 100 % one
-                // (crossed an hour before the end of the day, by $0.2 to $3 depending on how much live traffic follows):
-                // nothing else
-                .containsPattern("alerts \\((7|8) fired, ");
+                // the four detectors' incidents, and cc-legal's forecast and 50, 80 and 100 % thresholds (the day spends
+                // about $73 of its $70): nothing else
+                .contains("alerts (8 fired, ");
         // the cost per successful task of each use case, and the budgets where they stand
         assertThat(summary).containsPattern("contract-qa\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d.]+%\\s+\\$[\\d.,]+\\s+\\$0\\.\\d{4}")
-                .containsPattern("costCenter:cc-legal\\s+2026-11\\s+\\$[\\d.]+\\s+\\$70\\.00\\s+[\\d.]+%\\s+\\$[\\d.]+\\s+(WARN|BLOCK)");
+                .containsPattern("costCenter:cc-legal\\s+2026-11\\s+\\$[\\d.]+\\s+\\$70\\.00\\s+[\\d.]+%\\s+\\$[\\d.]+\\s+BLOCK");
     }
 }

@@ -70,6 +70,7 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String TASK_INACTIVITY_GAP = "tasks.inactivity.gap.ms";
     public static final String BUDGET_FORECAST_MIN_ELAPSED = "budgets.forecast.min.elapsed.ms";
     public static final String BUDGET_FLUSH_INTERVAL = "budgets.flush.interval.ms";
+    public static final String APIM_JOIN_WINDOW = "azure.apim.join.window.ms";
     public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -180,7 +181,11 @@ public final class TokenmeterConfig extends AbstractConfig {
             .define(BUDGET_HISTORY_RETENTION, Type.LONG, Duration.ofDays(400).toMillis(), ConfigDef.Range.atLeast(Duration.ofDays(1).toMillis()),
                     Importance.LOW, "How long (event time, ms) spend per scope is kept in 15-minute buckets, so a budget set mid-period "
                             + "starts from the period's spend so far; a year budget needs a year.",
-                    "Tasks and budgets", 4, ConfigDef.Width.SHORT, "Budget spend history");
+                    "Tasks and budgets", 4, ConfigDef.Width.SHORT, "Budget spend history")
+            .define(APIM_JOIN_WINDOW, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "How long (event time, ms, from its first record) an API Management call waits for its other record: a "
+                            + "GatewayLlmLogs record for its GatewayLogs record or the reverse. After it, what arrived is counted alone.",
+                    "Azure", 1, ConfigDef.Width.SHORT, "APIM join window");
 
     public TokenmeterConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

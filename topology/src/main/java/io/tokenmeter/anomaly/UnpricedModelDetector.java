@@ -5,18 +5,16 @@ import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.StoreScan;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -109,16 +107,7 @@ final class UnpricedModelDetector extends ContextualProcessor<String, CallSignal
     /** Ends the days that this detector's event time has passed by more than the lateness (calls come from every partition). */
     private void endFinishedDays(long now) {
         long today = Math.floorDiv(now - lateness.toMillis(), DAY);
-        List<KeyValue<String, UnpricedState>> ended = new ArrayList<>();
-        try (KeyValueIterator<String, UnpricedState> all = models.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, UnpricedState> entry = all.next();
-                if (entry.value.day < today) {
-                    ended.add(entry);
-                }
-            }
-        }
-        for (KeyValue<String, UnpricedState> entry : ended) {
+        for (KeyValue<String, UnpricedState> entry : StoreScan.matching(models, state -> state.day < today)) {
             endDay(entry.value);
             models.delete(entry.key);
         }

@@ -11,6 +11,7 @@ import io.tokenmeter.event.QuotaAction;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.StoreScan;
 import io.tokenmeter.topics.BudgetScope;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
@@ -144,16 +145,7 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
     /** Ends the periods the event time has passed by the lateness, and forgets history past its retention (daily). */
     private void advance() {
         long horizon = horizon();
-        List<KeyValue<String, BudgetState>> ended = new ArrayList<>();
-        try (KeyValueIterator<String, BudgetState> all = budgets.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, BudgetState> entry = all.next();
-                if (entry.value.periodEnd <= horizon) {
-                    ended.add(entry);
-                }
-            }
-        }
-        for (KeyValue<String, BudgetState> entry : ended) {
+        for (KeyValue<String, BudgetState> entry : StoreScan.matching(budgets, state -> state.periodEnd <= horizon)) {
             BudgetState state = entry.value;
             resolveAll(entry.key, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
                     + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");

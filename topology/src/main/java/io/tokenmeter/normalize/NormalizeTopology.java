@@ -16,6 +16,7 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KeyValueMapper;
 import org.apache.kafka.streams.kstream.Named;
 import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
@@ -32,9 +33,10 @@ public final class NormalizeTopology {
 
     public static final String DEDUP_STORE = "normalize-dedup-store";
     public static final String USAGE_REPARTITION = "normalize-usage-by-event";
+    public static final String APIM_REPARTITION = "normalize-apim-by-correlation";
 
     /** What the normalize step can be tuned with. */
-    public record Settings(Duration dedupHorizon) {
+    public record Settings(Duration dedupHorizon, Duration apimJoinWindow) {
     }
 
     private NormalizeTopology() {
@@ -57,16 +59,28 @@ public final class NormalizeTopology {
         Map<String, KStream<byte[], Parsed>> routes = parsed.split(Named.as("normalize-route-"))
                 .branch((key, p) -> p.item() instanceof Normalized.Usage, Branched.as("usage"))
                 .branch((key, p) -> p.item() instanceof Normalized.Outcome, Branched.as("outcome"))
+                .branch((key, p) -> p.item() instanceof Normalized.Apim, Branched.as("apim"))
                 .defaultBranch(Branched.as("rejected"));
+
+        // API Management records meet the other records of their call by correlation id, and come back as usage events
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ApimJoinProcessor.STORE), Serdes.String(),
+                ApimJoinState.SERDE).withCachingEnabled());
+        KStream<String, UsageEvent> joined = routes.get("normalize-route-apim")
+                .map((key, p) -> {
+                    ApimLog log = ((Normalized.Apim) p.item()).log();
+                    return KeyValue.pair(log.correlationId(), log);
+                }, Named.as("normalize-key-apim-by-correlation"))
+                .repartition(Repartitioned.with(Serdes.String(), ApimLog.SERDE).withName(APIM_REPARTITION))
+                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow()), Named.as("normalize-apim-join"), ApimJoinProcessor.STORE);
 
         // each usage event is encoded to Avro once, for the usage topic: the repartition and dedup move those bytes
         Serializer<UsageEvent> usageAvro = topics.usage().valueSerde().serializer();
         FramedBytesSerde framed = new FramedBytesSerde();
+        KeyValueMapper<Object, UsageEvent, KeyValue<String, byte[]>> byEvent = (key, event) ->
+                KeyValue.pair(DedupProcessor.key(event.getTenant(), event.getEventId()), usageAvro.serialize(topics.usage().name(), event));
         routes.get("normalize-route-usage")
-                .map((key, p) -> {
-                    UsageEvent event = ((Normalized.Usage) p.item()).event();
-                    return KeyValue.pair(DedupProcessor.key(event.getTenant(), event.getEventId()), usageAvro.serialize(topics.usage().name(), event));
-                }, Named.as("normalize-key-usage-by-event"))
+                .map((key, p) -> byEvent.apply(key, ((Normalized.Usage) p.item()).event()), Named.as("normalize-key-usage-by-event"))
+                .merge(joined.map(byEvent::apply, Named.as("normalize-key-apim-usage-by-event")), Named.as("normalize-usage-and-apim"))
                 .repartition(Repartitioned.with(Serdes.String(), framed).withName(USAGE_REPARTITION)
                         .withStreamPartitioner(DedupProcessor::partitionByTenant))
                 .process(() -> new DedupProcessor(settings.dedupHorizon(), metrics), Named.as("normalize-dedup"), DEDUP_STORE)

@@ -14,6 +14,10 @@ public sealed interface Normalized {
     record Outcome(TaskOutcome outcome) implements Normalized {
     }
 
+    /** An API Management diagnostic record of an LLM call, to be joined with the other records of its call. */
+    record Apim(ApimLog log) implements Normalized {
+    }
+
     /**
      * A document, or part of one, that could not be read.
      *

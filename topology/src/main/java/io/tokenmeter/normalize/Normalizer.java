@@ -37,6 +37,9 @@ public final class Normalizer {
                     "expected a JSON object, got " + (doc == null ? "nothing" : doc.getNodeType().name().toLowerCase(Locale.ROOT))));
         }
         try {
+            if (JsonFields.absent(doc.get("kind")) && AzureDiagnostics.isEnvelope(doc)) {
+                return AzureDiagnostics.read(doc);
+            }
             return List.of(read(doc, raw));
         } catch (FieldException e) {
             return List.of(new Normalized.Rejected(DeadLetters.INVALID_FIELD, e.getMessage()));
@@ -54,7 +57,7 @@ public final class Normalizer {
         }
         if (JsonFields.absent(kind)) {
             throw new ShapeException("no \"kind\" field and no known Azure shape: expected \"kind\": \"usage\" or \"task-outcome\", "
-                    + "or an API Management token event (promptTokens with model or deploymentName)");
+                    + "an API Management token event (promptTokens with model or deploymentName), or a diagnostic-setting envelope {\"records\":[...]}");
         }
         return switch (kind.asText()) {
             case CanonicalJson.KIND_USAGE -> new Normalized.Usage(CanonicalJson.usage(doc, raw));

@@ -32,6 +32,8 @@ final class ParseProcessor extends ContextualProcessor<byte[], byte[], byte[], P
                 context().forward(out.withTimestamp(usage.event().getTimestamp().toEpochMilli()));
             } else if (item instanceof Normalized.Outcome outcome) {
                 context().forward(out.withTimestamp(outcome.outcome().getTimestamp().toEpochMilli()));
+            } else if (item instanceof Normalized.Apim apim) {
+                context().forward(out.withTimestamp(apim.log().time()));
             } else if (item instanceof Normalized.Rejected rejected) {
                 metrics.deadLetter(rejected.reason());
                 context().forward(out.withHeaders(

@@ -16,12 +16,13 @@ import io.tokenmeter.event.AlertType;
 import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.topics.TopicCreator;
-import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.usage.UsageApi;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,6 +33,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ListOffsetsOptions;
+import org.apache.kafka.clients.admin.ListOffsetsResult;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.IsolationLevel;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.streams.CloseOptions;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsConfig;
@@ -167,6 +174,34 @@ public final class StreamsService implements AutoCloseable {
             return alerts.all().stream().filter(a -> a.getType() == type && a.getStatus() == AlertStatus.FIRING).count();
         } catch (RuntimeException e) {
             return Double.NaN;
+        }
+    }
+
+    /**
+     * Records the application has still to process on its input topics (sources and repartitions), by its committed
+     * offsets against the last committed records of each partition; -1 when Kafka cannot tell right now. Zero means
+     * everything that was sent so far has been processed and its results committed (exactly-once commits both).
+     */
+    public long committedLag() {
+        try (Admin admin = Admin.create(config.kafkaClientProperties())) {
+            Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(config.applicationId())
+                    .partitionsToOffsetAndMetadata().get(10, TimeUnit.SECONDS);
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            committed.keySet().forEach(partition -> latest.put(partition, OffsetSpec.latest()));
+            Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest,
+                    new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(10, TimeUnit.SECONDS);
+            long lag = 0;
+            for (Map.Entry<TopicPartition, OffsetAndMetadata> entry : committed.entrySet()) {
+                if (entry.getValue() != null && ends.containsKey(entry.getKey())) {
+                    lag += Math.max(0, ends.get(entry.getKey()).offset() - entry.getValue().offset());
+                }
+            }
+            return lag;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
         }
     }
 

@@ -31,7 +31,8 @@ public final class TokenmeterTopology {
 
     public static Topology build(TopicCatalog topics, TokenmeterConfig config, Properties streamsProperties, Clock clock, PipelineMetrics metrics) {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(streamsProperties)));
-        NormalizeTopology.build(builder, topics, new NormalizeTopology.Settings(config.dedupHorizon()), clock, metrics);
+        NormalizeTopology.build(builder, topics,
+                new NormalizeTopology.Settings(config.dedupHorizon(), Duration.ofMillis(config.getLong(TokenmeterConfig.APIM_JOIN_WINDOW))), clock, metrics);
         KStream<String, PricedUsage> priced = PricingTopology.build(builder, topics, new PricingTopology.Settings(config.billedStatusCodes()), metrics);
         UsageWindowsTopology.build(builder, priced, topics, windowSettings(config), metrics, clock);
         KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, config.topicPartitions());

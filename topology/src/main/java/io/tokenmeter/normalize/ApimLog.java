@@ -1,0 +1,49 @@
+package io.tokenmeter.normalize;
+
+import io.tokenmeter.streams.StateSerde;
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+
+/**
+ * One API Management diagnostic record of an LLM call: a {@code GatewayLogs} record (who called: subscription,
+ * product, user, API, backend, status, duration; maybe the usage in the backend's response body) or one chunk of a
+ * {@code GatewayLlmLogs} record (model, deployment, tokens). Both carry the call's correlation id, which joins them.
+ */
+record ApimLog(boolean gateway, String correlationId, long time, String tenant, String application, String user, String api,
+               String backend, int statusCode, Long durationMs, String url, String model, String deployment, String region, int sequence,
+               boolean hasTokens, long input, long cached, long output, long reasoning) {
+
+    static final StateSerde<ApimLog> SERDE = new StateSerde<>(1, ApimLog::write, ApimLog::read);
+
+    private static void write(ApimLog l, DataOutput out) throws IOException {
+        out.writeBoolean(l.gateway);
+        out.writeUTF(l.correlationId);
+        out.writeLong(l.time);
+        for (String text : new String[] {l.tenant, l.application, l.user, l.api, l.backend, l.url, l.model, l.deployment, l.region}) {
+            StateSerde.writeNullable(out, text);
+        }
+        out.writeInt(l.statusCode);
+        out.writeLong(l.durationMs == null ? -1 : l.durationMs);
+        out.writeInt(l.sequence);
+        out.writeBoolean(l.hasTokens);
+        out.writeLong(l.input);
+        out.writeLong(l.cached);
+        out.writeLong(l.output);
+        out.writeLong(l.reasoning);
+    }
+
+    private static ApimLog read(DataInput in) throws IOException {
+        boolean gateway = in.readBoolean();
+        String correlationId = in.readUTF();
+        long time = in.readLong();
+        String[] texts = new String[9];
+        for (int i = 0; i < texts.length; i++) {
+            texts[i] = StateSerde.readNullable(in);
+        }
+        int status = in.readInt();
+        long duration = in.readLong();
+        return new ApimLog(gateway, correlationId, time, texts[0], texts[1], texts[2], texts[3], texts[4], status, duration < 0 ? null : duration,
+                texts[5], texts[6], texts[7], texts[8], in.readInt(), in.readBoolean(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+    }
+}
