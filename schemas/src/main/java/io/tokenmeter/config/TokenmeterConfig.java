@@ -71,6 +71,7 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String BUDGET_FORECAST_MIN_ELAPSED = "budgets.forecast.min.elapsed.ms";
     public static final String BUDGET_FLUSH_INTERVAL = "budgets.flush.interval.ms";
     public static final String APIM_JOIN_WINDOW = "azure.apim.join.window.ms";
+    public static final String AZURE_DEPLOYMENTS = "azure.deployments";
     public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
 
     public static final ConfigDef DEFINITION = new ConfigDef()
@@ -185,7 +186,18 @@ public final class TokenmeterConfig extends AbstractConfig {
             .define(APIM_JOIN_WINDOW, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
                     "How long (event time, ms, from its first record) an API Management call waits for its other record: a "
                             + "GatewayLlmLogs record for its GatewayLogs record or the reverse. After it, what arrived is counted alone.",
-                    "Azure", 1, ConfigDef.Width.SHORT, "APIM join window");
+                    "Azure", 1, ConfigDef.Width.SHORT, "APIM join window")
+            .define(AZURE_DEPLOYMENTS, Type.LIST, List.of(), (name, value) -> {
+                for (Object entry : (List<?>) value) {
+                    if (!entry.toString().strip().matches("[^=@]+=[A-Za-z]+(@[A-Za-z0-9 ]+)?")) {
+                        throw new ConfigException(name, entry, "each entry is DEPLOYMENT=TYPE[@REGION], e.g. chat=datazone@swedencentral");
+                    }
+                }
+            }, Importance.MEDIUM,
+                    "Deployment type and region of each Azure OpenAI deployment, which gateway logs do not carry but prices need: "
+                            + "DEPLOYMENT=TYPE[@REGION],... (types global, datazone, regional, provisioned, batch, or Azure's names such as "
+                            + "DataZoneStandard). A deployment not listed is global, in an unknown region.",
+                    "Azure", 2, ConfigDef.Width.LONG, "Deployment types");
 
     public TokenmeterConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

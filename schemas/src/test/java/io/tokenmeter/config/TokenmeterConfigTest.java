@@ -52,6 +52,17 @@ class TokenmeterConfigTest {
     }
 
     @Test
+    void deploymentTypesAreCheckedEntryByEntry() {
+        TokenmeterConfig config = TokenmeterConfig.load(null, Map.of(), Map.of("azure.deployments", "chat=datazone@swedencentral, embed=GlobalStandard"));
+        assertThat(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS)).containsExactly("chat=datazone@swedencentral", "embed=GlobalStandard");
+
+        assertThatThrownBy(() -> TokenmeterConfig.load(null, Map.of(), Map.of("azure.deployments", "chat=datazone,chat-without-type")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("azure.deployments").hasMessageContaining("chat-without-type")
+                .hasMessageContaining("DEPLOYMENT=TYPE[@REGION]");
+    }
+
+    @Test
     void invalidValuesAreRejectedNamingTheKey() {
         assertThatThrownBy(() -> TokenmeterConfig.load(null, Map.of(), Map.of("processing.guarantee", "maybe")))
                 .isInstanceOf(ConfigException.class)

@@ -26,11 +26,13 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
     static final String SOURCE = "apim-diagnostics";
 
     private final Duration window;
+    private final DeploymentMap deployments;
     private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
     private KeyValueStore<String, ApimJoinState> calls;
 
-    ApimJoinProcessor(Duration window) {
+    ApimJoinProcessor(Duration window, DeploymentMap deployments) {
         this.window = window;
+        this.deployments = deployments;
     }
 
     @Override
@@ -88,7 +90,8 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
         ApimLog tokens = g != null && g.hasTokens() ? g : l;
         String model = l != null && l.model() != null ? l.model() : g != null && g.model() != null ? g.model() : "unknown";
         String deployment = l != null && l.deployment() != null ? l.deployment() : g != null && g.deployment() != null ? g.deployment() : "unknown";
-        String region = l != null && l.region() != null ? l.region() : g == null ? null : g.region();
+        // the LLM log names the model's region; the gateway's location is the gateway's, not the model's
+        DeploymentMap.Placement placement = deployments.placement(deployment, l == null ? null : l.region());
         UsageEvent event = UsageEvent.newBuilder()
                 .setEventId("apim:" + correlationId)
                 .setTimestamp(Instant.ofEpochMilli(g != null ? g.time() : l.time()))
@@ -100,8 +103,8 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
                 .setAgent(JsonFields.UNATTRIBUTED)
                 .setModel(model)
                 .setDeployment(deployment)
-                .setDeploymentType(AzureNames.DEFAULT_DEPLOYMENT_TYPE)
-                .setRegion(AzureNames.region(region))
+                .setDeploymentType(placement.deploymentType())
+                .setRegion(placement.region())
                 .setInputTokens(tokens == null ? 0 : tokens.input())
                 .setCachedInputTokens(tokens == null ? 0 : tokens.cached())
                 .setOutputTokens(tokens == null ? 0 : tokens.output())

@@ -36,9 +36,9 @@ final class ApimTokenEvents {
         return fields.has("prompttokens") && (fields.has("model") || fields.has("deploymentname"));
     }
 
-    static UsageEvent read(JsonNode doc, byte[] raw) {
+    static UsageEvent read(JsonNode doc, byte[] raw, DeploymentMap deployments) {
         try {
-            return read(lowerCased(doc), raw);
+            return read(lowerCased(doc), raw, deployments);
         } catch (FieldException e) {
             throw new FieldException(originalName(doc, e.field()), e.problem()); // name the field as the sender wrote it
         }
@@ -54,7 +54,7 @@ final class ApimTokenEvents {
         return lowerCase;
     }
 
-    private static UsageEvent read(ObjectNode f, byte[] raw) {
+    private static UsageEvent read(ObjectNode f, byte[] raw, DeploymentMap deployments) {
         long input = JsonFields.count(f, "prompttokens");
         long output = f.has("responsetokens") ? JsonFields.count(f, "responsetokens") : JsonFields.count(f, "completiontokens");
         Long total = JsonFields.optionalCount(f, "totaltokens");
@@ -63,6 +63,7 @@ final class ApimTokenEvents {
         }
         String id = JsonFields.text(f, "id");
         String deployment = JsonFields.textOr(f, "deploymentname", "unknown");
+        DeploymentMap.Placement placement = deployments.placement(deployment, null); // gatewayRegion is the gateway's, not the model's
         return UsageEvent.newBuilder()
                 .setEventId(id == null ? CanonicalJson.derivedId(raw) : SOURCE + ":" + id)
                 .setTimestamp(timestamp(f))
@@ -74,8 +75,8 @@ final class ApimTokenEvents {
                 .setAgent(JsonFields.UNATTRIBUTED)
                 .setModel(JsonFields.textOr(f, "model", deployment))
                 .setDeployment(deployment)
-                .setDeploymentType(AzureNames.DEFAULT_DEPLOYMENT_TYPE)
-                .setRegion("unknown")
+                .setDeploymentType(placement.deploymentType())
+                .setRegion(placement.region())
                 .setInputTokens(input)
                 .setOutputTokens(output)
                 .setStatusCode(200) // the accelerator logs successful, non-streaming responses

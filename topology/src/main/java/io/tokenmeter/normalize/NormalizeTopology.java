@@ -36,7 +36,7 @@ public final class NormalizeTopology {
     public static final String APIM_REPARTITION = "normalize-apim-by-correlation";
 
     /** What the normalize step can be tuned with. */
-    public record Settings(Duration dedupHorizon, Duration apimJoinWindow) {
+    public record Settings(Duration dedupHorizon, Duration apimJoinWindow, DeploymentMap deployments) {
     }
 
     private NormalizeTopology() {
@@ -54,7 +54,7 @@ public final class NormalizeTopology {
         KStream<byte[], Parsed> parsed = builder
                 .stream(topics.ingestRaw().name(), Consumed.with(topics.ingestRaw().keySerde(), topics.ingestRaw().valueSerde())
                         .withName("normalize-source"))
-                .process(() -> new ParseProcessor(new Normalizer(), clock, metrics), Named.as("normalize-parse"));
+                .process(() -> new ParseProcessor(new Normalizer(settings.deployments()), clock, metrics), Named.as("normalize-parse"));
 
         Map<String, KStream<byte[], Parsed>> routes = parsed.split(Named.as("normalize-route-"))
                 .branch((key, p) -> p.item() instanceof Normalized.Usage, Branched.as("usage"))
@@ -71,7 +71,7 @@ public final class NormalizeTopology {
                     return KeyValue.pair(log.correlationId(), log);
                 }, Named.as("normalize-key-apim-by-correlation"))
                 .repartition(Repartitioned.with(Serdes.String(), ApimLog.SERDE).withName(APIM_REPARTITION))
-                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow()), Named.as("normalize-apim-join"), ApimJoinProcessor.STORE);
+                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow(), settings.deployments()), Named.as("normalize-apim-join"), ApimJoinProcessor.STORE);
 
         // each usage event is encoded to Avro once, for the usage topic: the repartition and dedup move those bytes
         Serializer<UsageEvent> usageAvro = topics.usage().valueSerde().serializer();

@@ -15,6 +15,16 @@ import java.util.Locale;
  */
 public final class Normalizer {
 
+    private final DeploymentMap deployments;
+
+    public Normalizer() {
+        this(DeploymentMap.empty());
+    }
+
+    public Normalizer(DeploymentMap deployments) {
+        this.deployments = deployments;
+    }
+
     private final ObjectMapper json = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS);
@@ -53,7 +63,7 @@ public final class Normalizer {
     private Normalized read(JsonNode doc, byte[] raw) {
         JsonNode kind = doc.get("kind");
         if (JsonFields.absent(kind) && ApimTokenEvents.matches(doc)) {
-            return new Normalized.Usage(ApimTokenEvents.read(doc, raw));
+            return new Normalized.Usage(ApimTokenEvents.read(doc, raw, deployments));
         }
         if (JsonFields.absent(kind)) {
             throw new ShapeException("no \"kind\" field and no known Azure shape: expected \"kind\": \"usage\" or \"task-outcome\", "

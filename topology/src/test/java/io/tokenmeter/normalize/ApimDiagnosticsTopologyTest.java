@@ -2,12 +2,14 @@ package io.tokenmeter.normalize;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.testing.TopologyHarness;
 import io.tokenmeter.topics.DeadLetters;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import org.apache.kafka.streams.test.TestRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -156,6 +158,20 @@ class ApimDiagnosticsTopologyTest {
                     .contains("records[0]: category Audit is not read by tokenmeter")
                     .contains("records[3]: field 'correlationid': missing");
         });
+    }
+
+    @Test
+    void theConfiguredDeploymentTypeAndRegionPriceWhatTheLogsDoNotSay() {
+        try (TopologyHarness mapped = new TopologyHarness(Map.of(TokenmeterConfig.AZURE_DEPLOYMENTS, "chat=DataZoneStandard@Sweden Central"))) {
+            mapped.raw("{\"records\":[" + gatewayRecord("c-1", "2025-06-01T10:00:00Z", 200, "") + ","
+                    + llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 10, 1).replace("\"region\": \"East US 2\", ", "") + "]}");
+            mapped.raw("{\"timestamp\":\"2025-06-01T10:00:00Z\",\"model\":\"gpt-4o\",\"deploymentName\":\"chat\",\"promptTokens\":5}");
+
+            assertThat(mapped.output(mapped.topics.usage()).readValuesToList()).hasSize(2).allSatisfy(u -> {
+                assertThat(u.getDeploymentType()).isEqualTo("datazone");
+                assertThat(u.getRegion()).isEqualTo("swedencentral");
+            });
+        }
     }
 
     @Test
