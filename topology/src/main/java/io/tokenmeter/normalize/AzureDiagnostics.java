@@ -40,7 +40,7 @@ final class AzureDiagnostics {
         String reason = null;
         for (int i = 0; i < records.size(); i++) {
             try {
-                out.add(new Normalized.Apim(record(records.get(i))));
+                out.add(record(records.get(i)));
             } catch (FieldException e) {
                 reason = reason == null ? DeadLetters.INVALID_FIELD : reason;
                 problems.add("records[" + i + "]: " + e.getMessage());
@@ -59,7 +59,7 @@ final class AzureDiagnostics {
         return out;
     }
 
-    static ApimLog record(JsonNode record) {
+    static Normalized record(JsonNode record) {
         if (!record.isObject()) {
             throw new UnreadRecord("a record must be a JSON object, got " + record.getNodeType().name().toLowerCase(Locale.ROOT));
         }
@@ -87,10 +87,11 @@ final class AzureDiagnostics {
         }
         String normalized = category == null ? "" : category.toLowerCase(Locale.ROOT);
         return switch (normalized) {
-            case "gatewaylogs" -> gateway(f);
-            case "gatewayllmlogs" -> llm(f);
+            case "gatewaylogs" -> new Normalized.Apim(gateway(f));
+            case "gatewayllmlogs" -> new Normalized.Apim(llm(f));
+            case "requestresponse" -> openAiRequest(f);
             default -> throw new UnreadRecord((category == null ? "a record without category" : "category " + JsonFields.abbreviate(category))
-                    + " is not read by tokenmeter (it reads API Management GatewayLogs and GatewayLlmLogs)");
+                    + " is not read by tokenmeter (it reads API Management GatewayLogs and GatewayLlmLogs, Azure OpenAI RequestResponse)");
         };
     }
 
@@ -116,6 +117,12 @@ final class AzureDiagnostics {
                 bodyModel, deployment, JsonFields.text(f, "location"), 0, tokens != null,
                 tokens == null ? 0 : tokens.input(), tokens == null ? 0 : tokens.cached(), tokens == null ? 0 : tokens.output(),
                 tokens == null ? 0 : tokens.reasoning());
+    }
+
+    private static Normalized openAiRequest(ObjectNode f) {
+        Integer status = JsonFields.optionalInt(f, "resultsignature", 100, 599);
+        return new Normalized.OpenAiRequest(JsonFields.textOr(f, "modeldeploymentname", "unknown"), JsonFields.textOr(f, "modelname", "unknown"),
+                status == null ? 200 : status);
     }
 
     private static ApimLog llm(ObjectNode f) {

@@ -19,6 +19,14 @@ public sealed interface Normalized {
     }
 
     /**
+     * An Azure OpenAI {@code RequestResponse} resource-log record: a request and its status on a deployment, with no
+     * tokens. It is counted as such (per deployment and status), never as usage, so a call the gateway also logged is
+     * not counted twice, and calls that bypass the gateway show up as the difference.
+     */
+    record OpenAiRequest(String deployment, String model, int statusCode) implements Normalized {
+    }
+
+    /**
      * A document, or part of one, that could not be read.
      *
      * @param reason a {@link io.tokenmeter.topics.DeadLetters} reason code

@@ -34,6 +34,8 @@ final class ParseProcessor extends ContextualProcessor<byte[], byte[], byte[], P
                 context().forward(out.withTimestamp(outcome.outcome().getTimestamp().toEpochMilli()));
             } else if (item instanceof Normalized.Apim apim) {
                 context().forward(out.withTimestamp(apim.log().time()));
+            } else if (item instanceof Normalized.OpenAiRequest request) {
+                metrics.azureOpenAiRequest(request.deployment(), request.model(), request.statusCode());
             } else if (item instanceof Normalized.Rejected rejected) {
                 metrics.deadLetter(rejected.reason());
                 context().forward(out.withHeaders(

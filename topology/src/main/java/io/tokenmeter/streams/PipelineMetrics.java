@@ -30,6 +30,7 @@ public final class PipelineMetrics {
     private final Counter duplicates;
     private final Counter taskLate;
     private final Map<String, Counter> taskMeters = new ConcurrentHashMap<>();
+    private final Map<String, Counter> azureRequests = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry, int labelCap) {
         this.registry = registry;
@@ -78,6 +79,17 @@ public final class PipelineMetrics {
                         + "successful task").baseUnit(task.getCurrency().toLowerCase(java.util.Locale.ROOT))
                 .tags("use_case", useCase, "tenant", tenant, "currency", task.getCurrency()).register(registry))
                 .increment(task.getCostNanos() / 1e9);
+    }
+
+    /** Counts one request an Azure OpenAI resource reported in its RequestResponse log (no tokens: not usage). */
+    public void azureOpenAiRequest(String deployment, String model, int statusCode) {
+        String d = capped("deployment", deployment);
+        String m = capped("model", model);
+        String status = Integer.toString(statusCode);
+        azureRequests.computeIfAbsent(d + "/" + m + "/" + status, k -> Counter.builder("tokenmeter.azure.openai.requests")
+                .description("Requests Azure OpenAI resources logged (RequestResponse), by deployment, model and status: what reached the "
+                        + "model, through the gateway or around it")
+                .tags("deployment", d, "model", m, "status", status).register(registry)).increment();
     }
 
     /** Counts a record that came after its task was closed (it still counts in usage and windows, not in the task). */

@@ -174,6 +174,28 @@ class ApimDiagnosticsTopologyTest {
         }
     }
 
+    /** An Azure OpenAI RequestResponse record as documented: no tokens, the HTTP status in resultSignature. */
+    private static String openAiRecord(String time, int status) {
+        return """
+                {"time": "%s", "resourceId": "/SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.COGNITIVESERVICES/ACCOUNTS/CONTOSO-AOAI",
+                 "category": "RequestResponse", "operationName": "ChatCompletions_Create", "resultType": "Succeeded",
+                 "resultSignature": "%d", "durationMs": 843, "callerIpAddress": "10.0.0.4", "correlationId": "x-%d", "location": "eastus2",
+                 "properties": "{\\"apiName\\":\\"Azure OpenAI API version 2024-10-21\\",\\"requestTime\\":638590000000000000,\\"responseTime\\":638590000008430000,\\"requestLength\\":526,\\"responseLength\\":1530,\\"streamType\\":\\"Non-Streaming\\",\\"modelDeploymentName\\":\\"chat\\",\\"modelName\\":\\"gpt-4o\\",\\"modelVersion\\":\\"2024-11-20\\"}"}"""
+                .formatted(time, status, status);
+    }
+
+    @Test
+    void azureOpenAiRequestRecordsAreCountedAsRequestsPerDeploymentAndStatusNeverAsUsage() {
+        send(openAiRecord("2025-06-01T10:00:00Z", 200), openAiRecord("2025-06-01T10:00:01Z", 200), openAiRecord("2025-06-01T10:00:02Z", 429),
+                llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 10, 1), gatewayRecord("c-1", "2025-06-01T10:00:00Z", 200, ""));
+
+        assertThat(usage()).singleElement().satisfies(u -> assertThat(u.getEventId()).isEqualTo("apim:c-1"));
+        assertThat(harness.output(harness.topics.dlq()).isEmpty()).isTrue();
+        assertThat(harness.metrics.registry().find("tokenmeter.azure.openai.requests").tags("deployment", "chat", "status", "200")
+                .counter().count()).isEqualTo(2.0);
+        assertThat(harness.metrics.registry().find("tokenmeter.azure.openai.requests").tags("status", "429").counter().count()).isEqualTo(1.0);
+    }
+
     @Test
     void aGatewayRecordOfAnotherApiIsNotUsage() {
         send(gatewayRecord("echo", "2025-06-01T10:00:00Z", 200, "").replace("/openai/deployments/chat/chat/completions", "/echo/resource"));
