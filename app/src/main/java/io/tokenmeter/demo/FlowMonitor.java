@@ -1,18 +1,20 @@
 package io.tokenmeter.demo;
 
 import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.BudgetStatus;
 import io.tokenmeter.event.OutcomeStatus;
 import io.tokenmeter.event.PricedUsage;
+import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
-import io.tokenmeter.event.BudgetStatus;
-import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.task.TaskTotals;
 import io.tokenmeter.topics.DeadLetters;
 import io.tokenmeter.topics.TopicCatalog;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -137,7 +139,7 @@ public final class FlowMonitor implements AutoCloseable {
             useCases.computeIfAbsent(task.getUseCase(), u -> new TaskTotals()).add(task);
         } else if (record.topic().equals(topics.budgetStatus().name())) {
             lastBudgetStatus = System.nanoTime();
-            String scope = new String(record.key(), java.nio.charset.StandardCharsets.UTF_8);
+            String scope = new String(record.key(), StandardCharsets.UTF_8);
             if (record.value() == null) {
                 budgets.remove(scope);
             } else {
@@ -157,14 +159,14 @@ public final class FlowMonitor implements AutoCloseable {
         row[2] += cost;
     }
 
-    /** How long ago the last budget status arrived: the budgets have caught up when this grows after the traffic stopped. */
+    /** How long ago the last budget status arrived here: once the service has nothing left to process, a pause means this monitor read them all. */
     public synchronized Duration sinceLastBudgetStatus() {
         return Duration.ofNanos(System.nanoTime() - lastBudgetStatus);
     }
 
     public synchronized Snapshot snapshot() {
         return new Snapshot(usage, priced, unpriced, costNanos, succeeded, failed, deadLetters, Map.copyOf(deadByReason),
-                top(tenants), top(models), top(agents), lastEventTime, List.copyOf(alerts), copy(useCases), Map.copyOf(budgets));
+                top(tenants), top(models), top(agents), lastEventTime, List.copyOf(alerts), copy(useCases), Collections.unmodifiableMap(new TreeMap<>(budgets)));
     }
 
     private static Map<String, TaskTotals> copy(Map<String, TaskTotals> totals) {

@@ -106,6 +106,22 @@ class DemoWorkloadTest {
     }
 
     @Test
+    void theBudgetSurgeRunsCcLegalAtSeveralTimesItsBusiestNormalHour() {
+        Instant surge = START.plus(DemoWorkload.INCIDENTS.get(2).offset());
+        Map<Instant, Long> tasksPerHour = usage().stream()
+                .filter(u -> u.get("costCenter").asText().equals("cc-legal") && u.get("agentStep").asInt() == 1)
+                .collect(Collectors.groupingBy(u -> Instant.parse(u.get("timestamp").asText()).truncatedTo(java.time.temporal.ChronoUnit.HOURS),
+                        Collectors.counting()));
+        long busiestNormalHour = tasksPerHour.entrySet().stream()
+                .filter(e -> e.getKey().isBefore(surge) || !e.getKey().isBefore(surge.plus(Duration.ofHours(4))))
+                .mapToLong(Map.Entry::getValue).max().orElse(0);
+        for (int hour = 0; hour < 4; hour++) {
+            assertThat(tasksPerHour.getOrDefault(surge.plus(Duration.ofHours(hour)), 0L)).as("surge hour " + hour)
+                    .isGreaterThan(2 * busiestNormalHour);
+        }
+    }
+
+    @Test
     void theTokenSpikePutsFabrikamGpt4oFarAboveItsUsualMinute() {
         Instant spike = START.plus(DemoWorkload.INCIDENTS.get(1).offset());
         Map<Instant, Long> tokensPerMinute = usage().stream()
