@@ -12,7 +12,6 @@ import io.tokenmeter.event.Severity;
 import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.StoreScan;
-import io.tokenmeter.topics.BudgetScope;
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -204,9 +203,8 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
         } else {
             action = QuotaAction.ALLOW;
         }
-        BudgetScope parsed = BudgetScope.parse(scope);
         return BudgetStatus.newBuilder()
-                .setScopeType(parsed.type()).setScopeValue(parsed.value()).setPeriod(budget.getPeriod())
+                .setScopeType(budget.getScopeType()).setScopeValue(budget.getScopeValue()).setPeriod(budget.getPeriod())
                 .setPeriodStart(Instant.ofEpochMilli(state.periodStart)).setPeriodEnd(Instant.ofEpochMilli(state.periodEnd))
                 .setCurrency(budget.getCurrency()).setAmountNanos(budget.getAmountNanos()).setSpentNanos(state.spent)
                 .setPercent(percent(state)).setForecastNanos(forecast).setAction(action).setUpdatedAt(Instant.ofEpochMilli(at))
@@ -270,16 +268,16 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                        BudgetState state, long forecast, long at, String message) {
         Map<String, String> evidence = evidence(state, forecast);
         evidence.put("scope", scope);
-        BudgetScope parsed = BudgetScope.parse(scope);
-        if (parsed.type() == BudgetScopeType.COST_CENTER) {
-            evidence.put("costCenter", parsed.value());
+        String value = state.budget.getScopeValue();
+        if (state.budget.getScopeType() == BudgetScopeType.COST_CENTER) {
+            evidence.put("costCenter", value);
         }
         Alert.Builder alert = Alerts.firing(dedupKey, type, severity, rule, observed, threshold, Instant.ofEpochMilli(state.periodStart),
                 Instant.ofEpochMilli(state.periodEnd), Instant.ofEpochMilli(at), message, evidence);
-        switch (parsed.type()) {
-            case TENANT -> alert.setTenant(parsed.value());
-            case APPLICATION -> alert.setApplication(parsed.value());
-            case AGENT -> alert.setAgent(parsed.value());
+        switch (state.budget.getScopeType()) {
+            case TENANT -> alert.setTenant(value);
+            case APPLICATION -> alert.setApplication(value);
+            case AGENT -> alert.setAgent(value);
             default -> { }
         }
         return alert.build();
