@@ -97,6 +97,7 @@ public final class EventHubsBridge implements AutoCloseable {
     private final AtomicLong written = new AtomicLong();
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
     private volatile boolean abandoned;
+    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
     private EventProcessorClient processor;
 
     public EventHubsBridge(Settings settings) {
@@ -294,6 +295,9 @@ public final class EventHubsBridge implements AutoCloseable {
     /** Stops the processor (in-flight batches finish), then closes the producers and the checkpoint store. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         if (processor != null && !abandoned) {
             processor.stop();
         }

@@ -57,6 +57,7 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
     private final TopicPartition partition;
     private final Clock clock;
     private final Admin admin;
+    private final Map<String, Object> consumerProps;
     private final KafkaConsumer<String, byte[]> consumer;
     private final KafkaProducer<String, byte[]> producer;
     private final Map<String, Checkpoint> checkpoints = new HashMap<>();
@@ -71,6 +72,7 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
         consumerProps.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         consumerProps.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
         consumerProps.remove(ConsumerConfig.GROUP_ID_CONFIG);
+        this.consumerProps = consumerProps;
         this.consumer = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new ByteArrayDeserializer());
         consumer.assign(List.of(partition));
         consumer.seekToBeginning(List.of(partition));
@@ -154,7 +156,7 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
     }
 
     private synchronized List<Checkpoint> checkpoints(String namespace, String hub, String group) {
-        readTo(highWatermark());
+        readTo(lastStableOffset()); // the writer re-reads after fencing (latestCheckpoint), so a stale view here is safe
         String prefix = CheckpointRecords.groupPrefix(CheckpointRecords.CHECKPOINT, namespace, hub, group);
         List<Checkpoint> result = new ArrayList<>();
         checkpoints.forEach((key, c) -> {
@@ -178,13 +180,31 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
     }
 
     /**
-     * The latest committed checkpoint of one partition. Reads up to the high watermark, waiting for any transaction
-     * still open on the topic to end, so a checkpoint committed (or aborted) by a fenced predecessor is seen.
+     * The latest committed checkpoint of one partition. Reads up to the high watermark with a consumer of its own,
+     * waiting for transactions still open on the topic to end, so a checkpoint that a fenced predecessor committed
+     * just before the fencing is seen. Other calls on this store are not held up meanwhile.
      */
-    public synchronized Optional<Checkpoint> latestCheckpoint(String namespace, String hub, String group, String partitionId) {
-        readTo(highWatermark());
-        return Optional.ofNullable(checkpoints.get(CheckpointRecords.key(CheckpointRecords.CHECKPOINT, namespace, hub, group, partitionId)))
-                .map(CheckpointRecords::copy);
+    public Optional<Checkpoint> latestCheckpoint(String namespace, String hub, String group, String partitionId) {
+        String key = CheckpointRecords.key(CheckpointRecords.CHECKPOINT, namespace, hub, group, partitionId);
+        long end = highWatermark();
+        Checkpoint latest = null;
+        try (KafkaConsumer<String, byte[]> reader = new KafkaConsumer<>(consumerProps, new StringDeserializer(), new ByteArrayDeserializer())) {
+            reader.assign(List.of(partition));
+            reader.seekToBeginning(List.of(partition));
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (reader.position(partition, TIMEOUT) < end) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("timed out reading " + topic + " (a transaction stayed open longer than "
+                            + TIMEOUT.toSeconds() + " s)");
+                }
+                for (ConsumerRecord<String, byte[]> record : reader.poll(Duration.ofMillis(100))) {
+                    if (key.equals(record.key())) {
+                        latest = record.value() == null ? null : CheckpointRecords.decodeCheckpoint(record.value());
+                    }
+                }
+            }
+        }
+        return Optional.ofNullable(latest);
     }
 
     /** The checkpoint record for a batch, to be sent inside that batch's transaction. */
