@@ -150,7 +150,62 @@ class EventHubsBridgeIT {
                 }
                 first.close();
             }
+            assertThat(reports).as("the zombie's late commit was refused")
+                    .anyMatch(r -> r.contains("another bridge instance took over this partition (Kafka producer fenced)"));
             assertThat(reports).noneMatch(r -> r.contains("s3cr3t"));
+        }
+    }
+
+    @Test
+    void copiesTwentyThousandEventsExactlyOnceAndReportsThroughput(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-volume"); LocalEventHubs hubs = LocalEventHubs.start("hub", 4)) {
+            int perPartition = 5_000;
+            byte[][] bodies = new byte[perPartition][];
+            for (int p = 0; p < 4; p++) {
+                for (int i = 0; i < perPartition; i++) {
+                    bodies[i] = ("{\"partition\":" + p + ",\"i\":" + i + ",\"model\":\"gpt-4o\",\"promptTokens\":1200,\"completionTokens\":345}")
+                            .getBytes(StandardCharsets.UTF_8);
+                }
+                hubs.publish(p, bodies);
+            }
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            try (EventHubsBridge bridge = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add)
+                    .withProcessorTiming(500, Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(5)))) {
+                bridge.start();
+                long t0 = System.nanoTime();
+                long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+                while (bridge.written() < 4L * perPartition && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("bridge throughput: %d events in %.2f s = %.0f events/s (4 partitions, batches of 500, includes start-up)%n",
+                        bridge.written(), seconds, bridge.written() / seconds);
+                assertThat(bridge.written()).as(String.join("; ", reports)).isEqualTo(4L * perPartition);
+            }
+            List<ConsumerRecord<byte[], byte[]>> records = fixture.read(fixture.topics.ingestRaw().name(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer(), r -> r.size() >= 4 * perPartition, Duration.ofSeconds(60));
+            assertThat(records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).distinct().count()).isEqualTo(4L * perPartition);
+            assertThat(records).hasSize(4 * perPartition);
+        }
+    }
+
+    @Test
+    void anUnreachableNamespaceOrAMissingHubIsOneClearLineWithoutSecrets(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-errors"); LocalEventHubs hubs = LocalEventHubs.start("hub", 1)) {
+            String unreachable = "Endpoint=sb://localhost:1;SharedAccessKeyName=k;SharedAccessKey=s3cr3t-key-value;UseDevelopmentEmulator=true";
+            CliRun refused = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string", unreachable,
+                    "--eventhub", "hub", "--connect-attempts", "2");
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).isEqualTo("eventhubs: cannot reach Event Hubs namespace localhost (connection refused on port 1); retrying in 1 s"
+                    + System.lineSeparator() + "error: cannot reach Event Hubs namespace localhost (connection refused on port 1) (gave up after 2 attempt(s))"
+                    + System.lineSeparator());
+
+            CliRun missing = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string",
+                    hubs.connectionString(), "--eventhub", "nope", "--connect-attempts", "1");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.err()).isEqualTo("error: event hub 'nope' (or consumer group '$Default') was not found in Event Hubs namespace "
+                    + "localhost (gave up after 1 attempt(s))" + System.lineSeparator());
+            assertThat(refused.out() + refused.err() + missing.out() + missing.err()).doesNotContain("s3cr3t", "\tat ");
         }
     }
 

@@ -167,7 +167,7 @@ public final class EventHubsBridge implements AutoCloseable {
                 EventHubProperties properties = client.getEventHubProperties().block(Duration.ofSeconds(20));
                 return properties.getPartitionIds().stream().toList();
             } catch (RuntimeException e) {
-                String problem = explain(e);
+                String problem = probe().orElseGet(() -> explain(e));
                 if (settings.maxConnectAttempts() > 0 && attempt >= settings.maxConnectAttempts()) {
                     throw new IllegalStateException(problem + " (gave up after " + attempt + " attempt(s))");
                 }
@@ -175,6 +175,29 @@ public final class EventHubsBridge implements AutoCloseable {
                 Thread.sleep(backoff * 1000);
                 backoff = Math.min(30, backoff * 2);
             }
+        }
+    }
+
+    /**
+     * What a plain TCP connection to the namespace says, when it fails: the SDK reports an unreachable host only as
+     * a time-out, which hides the actual reason.
+     */
+    private java.util.Optional<String> probe() {
+        String ns = "Event Hubs namespace " + host;
+        java.net.URI endpoint = java.net.URI.create(part(settings.connectionString(), "Endpoint"));
+        boolean emulator = "true".equalsIgnoreCase(part(settings.connectionString(), "UseDevelopmentEmulator"));
+        int port = endpoint.getPort() > 0 ? endpoint.getPort() : emulator ? 5672 : 5671;
+        try (java.net.Socket socket = new java.net.Socket()) {
+            socket.connect(new java.net.InetSocketAddress(endpoint.getHost(), port), 5_000);
+            return java.util.Optional.empty();
+        } catch (UnknownHostException e) {
+            return java.util.Optional.of("cannot resolve " + ns + " (check the Endpoint of the connection string)");
+        } catch (ConnectException e) {
+            return java.util.Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
+        } catch (java.net.SocketTimeoutException e) {
+            return java.util.Optional.of("cannot reach " + ns + " (no answer on port " + port + " within 5 s)");
+        } catch (java.io.IOException e) {
+            return java.util.Optional.of("cannot reach " + ns + " (" + e.getMessage() + ")");
         }
     }
 
@@ -195,9 +218,8 @@ public final class EventHubsBridge implements AutoCloseable {
                     settings.targetTopic(), store, settings.beforeCommit()));
             written.addAndGet(writer.write(batch.getEvents()));
         } catch (RuntimeException e) {
-            if (!abandoned) {
-                report("partition " + partition + ": " + explain(e) + "; the partition restarts from its last checkpoint");
-            }
+            // reported even after abandon(): a fenced zombie saying so is what a failure drill wants to see
+            report("partition " + partition + ": " + explain(e) + "; the partition restarts from its last checkpoint");
             throw e;
         }
     }
@@ -253,8 +275,8 @@ public final class EventHubsBridge implements AutoCloseable {
         String detail = Stream.iterate(error, Objects::nonNull, Throwable::getCause)
                 .map(t -> t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage())
                 .distinct().limit(2).collect(Collectors.joining(": "));
-        if (error instanceof java.util.concurrent.TimeoutException || detail.contains("Timeout") || detail.contains("timeout")) {
-            return "no answer from " + ns + " in time: " + ConnectionStrings.redact(oneLine(detail), settings.connectionString());
+        if (error instanceof java.util.concurrent.TimeoutException || detail.contains("within") || detail.toLowerCase(java.util.Locale.ROOT).contains("timeout")) {
+            return "no answer from " + ns + " in time (" + ConnectionStrings.redact(oneLine(detail), settings.connectionString()) + ")";
         }
         return ns + ": " + ConnectionStrings.redact(oneLine(detail), settings.connectionString());
     }
