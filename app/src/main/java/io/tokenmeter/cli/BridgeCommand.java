@@ -44,9 +44,9 @@ final class BridgeCommand implements Runnable {
                 "consumer group share the partitions; a partition's new owner fences the previous one.",
                 "Runs until Ctrl-C (or --for). Problems are reported as one line and retried with backoff."},
             footer = {"", "Examples:",
-                "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=listen;SharedAccessKey=...'",
+                "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=l;SharedAccessKey=...'",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --bootstrap-servers kafka:9092",
-                "  tokenmeter bridge eventhubs --connection-string \"$CS\" --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
+                "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
                 "",
                 "The connection string is a secret: prefer the environment variable (command lines are visible to other users);",
                 "only the namespace host is ever printed."})
@@ -92,7 +92,8 @@ final class BridgeCommand implements Runnable {
         @Override
         public Integer call() throws Exception {
             Logging.toConsole(Level.WARN);
-            Logging.silence("com.azure", "reactor", "org.apache.qpid");
+            // the bridge reports these failures itself, in one line: the Azure SDK and a fenced producer log stack traces
+            Logging.silence("com.azure", "reactor", "org.apache.qpid", "org.apache.kafka.clients.producer.internals.TransactionManager");
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             if (namespace != null) {

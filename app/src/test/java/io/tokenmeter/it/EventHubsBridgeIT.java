@@ -63,6 +63,7 @@ class EventHubsBridgeIT {
             CliRun cli = run.get(60, TimeUnit.SECONDS);
 
             assertThat(cli.exit()).as(cli.err()).isZero();
+            assertThat(cli.err()).as("nothing went wrong, so nothing is reported").isEmpty();
             assertThat(cli.out()).contains("bridging sb://localhost/apim-logs (2 partition(s), consumer group $Default) -> " + topic)
                     .contains("copied 6 event(s)");
             assertThat(cli.out() + cli.err()).doesNotContain("s3cr3t");

@@ -148,7 +148,7 @@ public final class EventHubsBridge implements AutoCloseable {
                 .processEventBatch(this::onBatch, settings.maxBatchSize(), settings.maxWait())
                 .processPartitionClose(close -> closeWriter(close.getPartitionContext().getPartitionId()))
                 .processError(error -> {
-                    if (!abandoned) {
+                    if (!abandoned && !closed.get()) { // stop() itself raises "Scheduler unavailable"
                         report("partition " + (error.getPartitionContext() == null ? "-" : error.getPartitionContext().getPartitionId())
                                 + ": " + explain(error.getThrowable()));
                     }
