@@ -78,6 +78,7 @@ public final class LocalEventHubs implements AutoCloseable {
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong putTokens = new AtomicLong();
     private volatile boolean running = true;
+    private volatile boolean rejectCredentials;
     private volatile int port;
     private final Reactor reactor;
     private final Thread thread;
@@ -142,6 +143,11 @@ public final class LocalEventHubs implements AutoCloseable {
         for (String body : bodies) {
             publish(partition, body.getBytes(StandardCharsets.UTF_8));
         }
+    }
+
+    /** From now on answer every token and management request with 401, as the service does for a wrong key. */
+    public void rejectCredentials() {
+        rejectCredentials = true;
     }
 
     /** Event transfers sent to clients so far. */
@@ -342,7 +348,10 @@ public final class LocalEventHubs implements AutoCloseable {
             Message response = Proton.message();
             response.setCorrelationId(request.getMessageId());
             Map<String, Object> status = new HashMap<>();
-            if ("$cbs".equals(node)) {
+            if (rejectCredentials) {
+                status.put("status-code", 401);
+                status.put("status-description", "InvalidSignature: The token has an invalid signature.");
+            } else if ("$cbs".equals(node)) {
                 putTokens.incrementAndGet();
                 status.put("status-code", 202);
                 status.put("status-description", "Accepted");

@@ -191,7 +191,7 @@ class EventHubsBridgeIT {
     }
 
     @Test
-    void anUnreachableNamespaceOrAMissingHubIsOneClearLineWithoutSecrets(SharedKafka.Cluster cluster) throws Exception {
+    void anUnreachableNamespaceAMissingHubOrRefusedCredentialsAreOneClearLineWithoutSecrets(SharedKafka.Cluster cluster) throws Exception {
         try (ServiceFixture fixture = prepare(cluster, "eh-bridge-errors"); LocalEventHubs hubs = LocalEventHubs.start("hub", 1)) {
             String unreachable = "Endpoint=sb://localhost:1;SharedAccessKeyName=k;SharedAccessKey=s3cr3t-key-value;UseDevelopmentEmulator=true";
             CliRun refused = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string", unreachable,
@@ -206,7 +206,14 @@ class EventHubsBridgeIT {
             assertThat(missing.exit()).isEqualTo(1);
             assertThat(missing.err()).isEqualTo("error: event hub 'nope' (or consumer group '$Default') was not found in Event Hubs namespace "
                     + "localhost (gave up after 1 attempt(s))" + System.lineSeparator());
-            assertThat(refused.out() + refused.err() + missing.out() + missing.err()).doesNotContain("s3cr3t", "\tat ");
+            hubs.rejectCredentials();
+            CliRun unauthorized = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string",
+                    hubs.connectionString(), "--eventhub", "hub", "--connect-attempts", "1");
+            assertThat(unauthorized.exit()).isEqualTo(1);
+            assertThat(unauthorized.err()).isEqualTo("error: Event Hubs namespace localhost refused the credentials of the connection string "
+                    + "(check SharedAccessKeyName and SharedAccessKey) (gave up after 1 attempt(s))" + System.lineSeparator());
+            assertThat(refused.out() + refused.err() + missing.out() + missing.err() + unauthorized.out() + unauthorized.err())
+                    .doesNotContain("s3cr3t", "\tat ");
         }
     }
 

@@ -13,17 +13,29 @@ import com.azure.messaging.eventhubs.LoadBalancingStrategy;
 import com.azure.messaging.eventhubs.models.EventBatchContext;
 import com.azure.messaging.eventhubs.models.EventPosition;
 import com.azure.messaging.eventhubs.models.PartitionContext;
+import java.io.IOException;
 import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 
 /**
  * Copies the events of one Event Hub (all partitions, one consumer group) into a Kafka topic, bodies unchanged, with
@@ -97,7 +109,7 @@ public final class EventHubsBridge implements AutoCloseable {
     private final AtomicLong written = new AtomicLong();
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
     private volatile boolean abandoned;
-    private final java.util.concurrent.atomic.AtomicBoolean closed = new java.util.concurrent.atomic.AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
     private EventProcessorClient processor;
 
     public EventHubsBridge(Settings settings) {
@@ -133,8 +145,8 @@ public final class EventHubsBridge implements AutoCloseable {
      *
      * @throws IllegalStateException when {@code maxConnectAttempts} (if positive) attempts failed
      */
-    public java.util.List<String> start() throws InterruptedException {
-        java.util.List<String> partitions = awaitHub();
+    public List<String> start() throws InterruptedException {
+        List<String> partitions = awaitHub();
         EventPosition initial = settings.start() == Start.EARLIEST ? EventPosition.earliest() : EventPosition.latest();
         processor = new EventProcessorClientBuilder()
                 .connectionString(connectionString, hub)
@@ -158,7 +170,7 @@ public final class EventHubsBridge implements AutoCloseable {
         return partitions;
     }
 
-    private java.util.List<String> awaitHub() throws InterruptedException {
+    private List<String> awaitHub() throws InterruptedException {
         long backoff = 1;
         for (int attempt = 1; ; attempt++) {
             try (EventHubConsumerAsyncClient client = new EventHubClientBuilder().connectionString(connectionString, hub)
@@ -182,22 +194,22 @@ public final class EventHubsBridge implements AutoCloseable {
      * What a plain TCP connection to the namespace says, when it fails: the SDK reports an unreachable host only as
      * a time-out, which hides the actual reason.
      */
-    private java.util.Optional<String> probe() {
+    private Optional<String> probe() {
         String ns = "Event Hubs namespace " + host;
-        java.net.URI endpoint = java.net.URI.create(part(settings.connectionString(), "Endpoint"));
+        URI endpoint = URI.create(part(settings.connectionString(), "Endpoint"));
         boolean emulator = "true".equalsIgnoreCase(part(settings.connectionString(), "UseDevelopmentEmulator"));
         int port = endpoint.getPort() > 0 ? endpoint.getPort() : emulator ? 5672 : 5671;
-        try (java.net.Socket socket = new java.net.Socket()) {
-            socket.connect(new java.net.InetSocketAddress(endpoint.getHost(), port), 5_000);
-            return java.util.Optional.empty();
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.getHost(), port), 5_000);
+            return Optional.empty();
         } catch (UnknownHostException e) {
-            return java.util.Optional.of("cannot resolve " + ns + " (check the Endpoint of the connection string)");
+            return Optional.of("cannot resolve " + ns + " (check the Endpoint of the connection string)");
         } catch (ConnectException e) {
-            return java.util.Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
-        } catch (java.net.SocketTimeoutException e) {
-            return java.util.Optional.of("cannot reach " + ns + " (no answer on port " + port + " within 5 s)");
-        } catch (java.io.IOException e) {
-            return java.util.Optional.of("cannot reach " + ns + " (" + e.getMessage() + ")");
+            return Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
+        } catch (SocketTimeoutException e) {
+            return Optional.of("cannot reach " + ns + " (no answer on port " + port + " within 5 s)");
+        } catch (IOException e) {
+            return Optional.of("cannot reach " + ns + " (" + e.getMessage() + ")");
         }
     }
 
@@ -264,8 +276,8 @@ public final class EventHubsBridge implements AutoCloseable {
             if (t instanceof ConnectException) {
                 return "cannot reach " + ns + " (connection refused)";
             }
-            if (t instanceof org.apache.kafka.common.errors.ProducerFencedException
-                    || t instanceof org.apache.kafka.common.errors.InvalidProducerEpochException) {
+            if (t instanceof ProducerFencedException
+                    || t instanceof InvalidProducerEpochException) {
                 return "another bridge instance took over this partition (Kafka producer fenced)";
             }
         }
@@ -275,7 +287,7 @@ public final class EventHubsBridge implements AutoCloseable {
         String detail = Stream.iterate(error, Objects::nonNull, Throwable::getCause)
                 .map(t -> t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage())
                 .distinct().limit(2).collect(Collectors.joining(": "));
-        if (error instanceof java.util.concurrent.TimeoutException || detail.contains("within") || detail.toLowerCase(java.util.Locale.ROOT).contains("timeout")) {
+        if (error instanceof TimeoutException || detail.contains("within") || detail.toLowerCase(Locale.ROOT).contains("timeout")) {
             return "no answer from " + ns + " in time (" + ConnectionStrings.redact(oneLine(detail), settings.connectionString()) + ")";
         }
         return ns + ": " + ConnectionStrings.redact(oneLine(detail), settings.connectionString());
@@ -298,7 +310,7 @@ public final class EventHubsBridge implements AutoCloseable {
 
     private static String withoutPart(String connectionString, String name) {
         return Stream.of(connectionString.split(";"))
-                .filter(p -> !p.isBlank() && !p.trim().toLowerCase(java.util.Locale.ROOT).startsWith(name.toLowerCase(java.util.Locale.ROOT) + "="))
+                .filter(p -> !p.isBlank() && !p.trim().toLowerCase(Locale.ROOT).startsWith(name.toLowerCase(Locale.ROOT) + "="))
                 .collect(Collectors.joining(";"));
     }
 
