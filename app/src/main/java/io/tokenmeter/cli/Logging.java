@@ -32,6 +32,14 @@ final class Logging {
         configure(consoleThreshold, file);
     }
 
+    /** Turns loggers off whose failures the command reports itself, in one line (the Azure SDK logs stack traces). */
+    static void silence(String... loggers) {
+        LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
+        for (String name : loggers) {
+            context.getLogger(name).setLevel(Level.OFF);
+        }
+    }
+
     private static void configure(Level consoleThreshold, Path file) {
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         Logger root = context.getLogger(Logger.ROOT_LOGGER_NAME);

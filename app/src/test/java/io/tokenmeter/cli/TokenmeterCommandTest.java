@@ -169,6 +169,29 @@ class TokenmeterCommandTest {
 
     @Test
     void subcommandListIsWhatTheReadmeTours() {
-        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "prices", "budgets", "bench", "config"));
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "prices", "budgets", "bench", "config"));
+    }
+
+    @Test
+    void bridgeEventhubsWithoutAConnectionStringSaysHowToGiveOne() {
+        Run run = run("bridge", "eventhubs", "--eventhub", "hub", "--schema-registry", "mock://cli");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo("error: no Event Hubs connection string: pass --connection-string or set EVENTHUBS_CONNECTION_STRING"
+                + System.lineSeparator());
+    }
+
+    @Test
+    void bridgeEventhubsWithANamespaceSaysEntraSignInIsNotInThisBuild() {
+        Run run = run("bridge", "eventhubs", "--namespace", "myns.servicebus.windows.net", "--eventhub", "hub");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("--namespace (Microsoft Entra ID sign-in) is not supported in this build");
+    }
+
+    @Test
+    void bridgeEventhubsRejectsAnUnknownStartPositionWithoutShowingTheKey() {
+        Run run = run("bridge", "eventhubs", "--connection-string", "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;"
+                + "SharedAccessKey=topsecret", "--eventhub", "hub", "--start", "yesterday");
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("--start must be earliest or latest, not yesterday").doesNotContain("topsecret");
     }
 }

@@ -1,0 +1,166 @@
+package io.tokenmeter.cli;
+
+import ch.qos.logback.classic.Level;
+import io.tokenmeter.config.TokenmeterConfig;
+import io.tokenmeter.eventhubs.ConnectionStrings;
+import io.tokenmeter.eventhubs.EventHubsBridge;
+import io.tokenmeter.topics.Topic;
+import io.tokenmeter.topics.TopicCatalog;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code tokenmeter bridge}: copy events from other systems into ingest.raw. */
+@Command(name = "bridge", mixinStandardHelpOptions = true,
+        description = {"Copy events from another messaging system into the ingest.raw topic."},
+        subcommands = BridgeCommand.EventHubs.class)
+final class BridgeCommand implements Runnable {
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code tokenmeter bridge eventhubs}. */
+    @Command(name = "eventhubs", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Copy every event of an Azure Event Hub into ingest.raw, exactly once.",
+                "",
+                "Bodies are copied unchanged. Each record carries the headers eventhubs.namespace, eventhubs.hub, eventhubs.partition,",
+                "eventhubs.sequence.number, eventhubs.offset and eventhubs.enqueued.time; its timestamp is the enqueued time.",
+                "Each batch and its checkpoint are written in one Kafka transaction; checkpoints and partition ownership live in",
+                "the compacted topic <prefix>eventhubs-checkpoints (created if missing). Several instances with the same hub and",
+                "consumer group share the partitions; a partition's new owner fences the previous one.",
+                "Runs until Ctrl-C (or --for). Problems are reported as one line and retried with backoff."},
+            footer = {"", "Examples:",
+                "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=l;SharedAccessKey=...'",
+                "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --bootstrap-servers kafka:9092",
+                "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
+                "",
+                "The connection string is a secret: prefer the environment variable (command lines are visible to other users);",
+                "only the namespace host is ever printed."})
+    static final class EventHubs implements Callable<Integer> {
+
+        @Option(names = "--connection-string", paramLabel = "CS", defaultValue = "${env:EVENTHUBS_CONNECTION_STRING}",
+                    description = "Event Hubs connection string with Listen rights (default: env EVENTHUBS_CONNECTION_STRING).")
+        String connectionString;
+
+        @Option(names = "--namespace", paramLabel = "NS",
+                    description = "Fully qualified namespace for Microsoft Entra ID sign-in (DefaultAzureCredential). Not supported in this build.")
+        String namespace;
+
+        @Option(names = "--eventhub", paramLabel = "NAME", description = "Event hub name (default: EntityPath of the connection string).")
+        String eventHub;
+
+        @Option(names = "--consumer-group", paramLabel = "GROUP", defaultValue = "$Default",
+                description = "Consumer group. Default: ${DEFAULT-VALUE}.")
+        String consumerGroup;
+
+        @Option(names = "--start", paramLabel = "earliest|latest", defaultValue = "earliest",
+                description = "Where partitions without a checkpoint start. Default: ${DEFAULT-VALUE} (nothing still retained is lost).")
+        String start;
+
+        @Option(names = "--batch-size", paramLabel = "N", defaultValue = "500",
+                description = "Most events per batch, i.e. per Kafka transaction. Default: ${DEFAULT-VALUE}.")
+        int batchSize;
+
+        @Option(names = "--connect-attempts", paramLabel = "N", defaultValue = "0",
+                description = "Give up after N failed attempts to reach the hub at start. Default: 0 (keep retrying).")
+        int connectAttempts;
+
+        @Option(names = "--for", paramLabel = "DURATION", converter = DemoCommand.DurationConverter.class,
+                description = "Stop after this long, e.g. 10m (default: run until Ctrl-C).")
+        Duration runFor;
+
+        @Mixin
+        KafkaOptions kafka;
+
+        @Spec
+        CommandSpec spec;
+
+        @Override
+        public Integer call() throws Exception {
+            Logging.toConsole(Level.WARN);
+            // the bridge reports these failures itself, in one line: the Azure SDK and a fenced producer log stack traces
+            Logging.silence("com.azure", "reactor", "org.apache.qpid", "org.apache.kafka.clients.producer.internals.TransactionManager");
+            PrintWriter out = spec.commandLine().getOut();
+            PrintWriter err = spec.commandLine().getErr();
+            if (namespace != null) {
+                // azure-identity (DefaultAzureCredential) and its MSAL dependencies are not part of this build
+                throw new IllegalArgumentException("--namespace (Microsoft Entra ID sign-in) is not supported in this build; "
+                        + "use --connection-string or EVENTHUBS_CONNECTION_STRING");
+            }
+            if (connectionString == null || connectionString.isBlank()) {
+                throw new IllegalArgumentException("no Event Hubs connection string: pass --connection-string or set EVENTHUBS_CONNECTION_STRING");
+            }
+            EventHubsBridge.Start from = switch (start.toLowerCase(Locale.ROOT)) {
+                case "earliest" -> EventHubsBridge.Start.EARLIEST;
+                case "latest" -> EventHubsBridge.Start.LATEST;
+                default -> throw new IllegalArgumentException("--start must be earliest or latest, not " + start);
+            };
+            if (batchSize < 1) {
+                throw new IllegalArgumentException("--batch-size must be at least 1");
+            }
+            TokenmeterConfig config = kafka.config();
+            Topic<byte[], byte[]> target = Wiring.requireTopic(config, TopicCatalog::ingestRaw);
+            String checkpoints = config.topicPrefix() + "eventhubs-checkpoints";
+            EventHubsBridge.Settings settings = EventHubsBridge.Settings.of(connectionString, eventHub, consumerGroup, from,
+                            config.kafkaClientProperties(), target.name(), checkpoints, config.topicReplication())
+                    .withProcessorTiming(batchSize, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(60))
+                    .withMaxConnectAttempts(connectAttempts)
+                    .withHooks(null, line -> {
+                        synchronized (err) {
+                            err.println("eventhubs: " + line);
+                            err.flush();
+                        }
+                    });
+            CountDownLatch stopped = new CountDownLatch(1);
+            try (EventHubsBridge bridge = new EventHubsBridge(settings)) {
+                Thread shutdown = new Thread(() -> {
+                    bridge.close();
+                    stopped.countDown();
+                }, "tokenmeter-bridge-shutdown");
+                Runtime.getRuntime().addShutdownHook(shutdown);
+                try {
+                    List<String> partitions = bridge.start();
+                    out.printf("bridging %s%s (%d partition(s), consumer group %s) -> %s, checkpoints in %s%n", bridge.namespace(),
+                            bridge.eventHub(), partitions.size(), consumerGroup, target.name(), checkpoints);
+                    out.println(runFor == null ? "Ctrl-C to stop." : "stopping after " + runFor.toSeconds() + " s.");
+                    out.flush();
+                    if (runFor == null) {
+                        stopped.await();
+                    } else {
+                        stopped.await(runFor.toMillis(), TimeUnit.MILLISECONDS);
+                    }
+                } finally {
+                    removeHook(shutdown);
+                }
+                bridge.close();
+                out.printf("copied %,d event(s) from %s%s%n", bridge.written(), bridge.namespace(), bridge.eventHub());
+                out.flush();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(ConnectionStrings.redact(e.getMessage(), connectionString));
+            }
+            return 0;
+        }
+
+        private static void removeHook(Thread hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down: the hook runs
+            }
+        }
+    }
+}

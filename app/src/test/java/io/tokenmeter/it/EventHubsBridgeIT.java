@@ -1,0 +1,254 @@
+package io.tokenmeter.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tokenmeter.cli.CliRun;
+import io.tokenmeter.embedded.SharedKafka;
+import io.tokenmeter.eventhubs.EventHubsBridge;
+import io.tokenmeter.eventhubs.LocalEventHubs;
+import io.tokenmeter.service.StreamsService;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** `tokenmeter bridge eventhubs` and {@link EventHubsBridge} against a local AMQP Event Hubs peer and the embedded broker. */
+@ExtendWith(SharedKafka.class)
+class EventHubsBridgeIT {
+
+    private static ServiceFixture prepare(SharedKafka.Cluster cluster, String name) {
+        ServiceFixture fixture = new ServiceFixture(cluster, name, Map.of());
+        StreamsService.createTopics(fixture.config, fixture.topics);
+        return fixture;
+    }
+
+    private static String header(ConsumerRecord<byte[], byte[]> record, String name) {
+        Header header = record.headers().lastHeader(name);
+        return header == null ? null : new String(header.value(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void eventsOfTwoPartitionsArriveInIngestRawUnchangedWithTheirCoordinates(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-cli"); LocalEventHubs hubs = LocalEventHubs.start("apim-logs", 2)) {
+            byte[] binary = {0, (byte) 0xff, (byte) 0xfe, 10, 13, 0x7f};
+            hubs.publish(0, "{\"n\":\"p0-0\"}", "{\"n\":\"p0-1\"}", "{\"n\":\"p0-2\"}");
+            hubs.publish(1, "{\"n\":\"p1-0\"}", "{\"n\":\"p1-1\"}");
+            hubs.publish(1, binary);
+            Instant before = Instant.now().minusSeconds(1);
+
+            CompletableFuture<CliRun> run = CompletableFuture.supplyAsync(() -> CliRun.onCluster(cluster, fixture.topics.prefix(),
+                    "bridge", "eventhubs", "--connection-string", hubs.connectionString(), "--eventhub", "apim-logs",
+                    "--start", "earliest", "--for", "15s"));
+            String topic = fixture.topics.ingestRaw().name();
+            List<ConsumerRecord<byte[], byte[]>> records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                    r -> r.size() >= 6, Duration.ofSeconds(40));
+            CliRun cli = run.get(60, TimeUnit.SECONDS);
+
+            assertThat(cli.exit()).as(cli.err()).isZero();
+            assertThat(cli.err()).as("nothing went wrong, so nothing is reported").isEmpty();
+            assertThat(cli.out()).contains("bridging sb://localhost/apim-logs (2 partition(s), consumer group $Default) -> " + topic)
+                    .contains("copied 6 event(s)");
+            assertThat(cli.out() + cli.err()).doesNotContain("s3cr3t");
+            assertThat(records).hasSize(6);
+            Map<String, ConsumerRecord<byte[], byte[]>> byCoordinates = records.stream()
+                    .collect(Collectors.toMap(r -> header(r, "eventhubs.partition") + "/" + header(r, "eventhubs.sequence.number"), r -> r));
+            assertThat(byCoordinates).containsOnlyKeys("0/0", "0/1", "0/2", "1/0", "1/1", "1/2");
+            assertThat(new String(byCoordinates.get("0/2").value(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":\"p0-2\"}");
+            assertThat(new String(byCoordinates.get("1/1").value(), StandardCharsets.UTF_8)).isEqualTo("{\"n\":\"p1-1\"}");
+            assertThat(byCoordinates.get("1/2").value()).isEqualTo(binary);
+            ConsumerRecord<byte[], byte[]> sample = byCoordinates.get("0/1");
+            assertThat(header(sample, "eventhubs.namespace")).isEqualTo("localhost");
+            assertThat(header(sample, "eventhubs.hub")).isEqualTo("apim-logs");
+            assertThat(header(sample, "eventhubs.offset")).isEqualTo("100");
+            Instant enqueued = Instant.parse(header(sample, "eventhubs.enqueued.time"));
+            assertThat(enqueued).isAfter(before).isBefore(Instant.now());
+            assertThat(sample.timestamp()).isEqualTo(enqueued.toEpochMilli());
+        }
+    }
+
+    @Test
+    void aKilledBridgeAndItsZombieTransactionsLeaveEveryEventInIngestRawExactlyOnce(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-kill"); LocalEventHubs hubs = LocalEventHubs.start("hub", 2)) {
+            String topic = fixture.topics.ingestRaw().name();
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger commits = new AtomicInteger();
+            CountDownLatch stuck = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            // the first instance commits 3 batches, then freezes inside its next transactions (records sent, not committed)
+            EventHubsBridge first = new EventHubsBridge(settings(fixture, hubs, p -> {
+                if (commits.incrementAndGet() > 3) {
+                    stuck.countDown();
+                    await(release);
+                }
+            }, reports::add));
+            EventHubsBridge second = null;
+            try {
+                first.start();
+                for (int round = 0; round < 10; round++) {
+                    for (int p = 0; p < 2; p++) {
+                        for (int i = 0; i < 10; i++) {
+                            hubs.publish(p, "p" + p + "-" + (round * 10 + i));
+                        }
+                    }
+                    Thread.sleep(150);
+                }
+                assertThat(stuck.await(60, TimeUnit.SECONDS)).as("the first bridge reached its 4th transaction").isTrue();
+                Thread.sleep(500);
+                CompletableFuture<Void> abandoned = CompletableFuture.runAsync(first::abandon);
+                abandoned.get(60, TimeUnit.SECONDS);
+
+                for (int p = 0; p < 2; p++) {
+                    for (int i = 100; i < 150; i++) {
+                        hubs.publish(p, "p" + p + "-" + i);
+                    }
+                }
+                second = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add));
+                long t0 = System.nanoTime();
+                second.start();
+                List<ConsumerRecord<byte[], byte[]>> records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                        r -> r.size() >= 300, Duration.ofSeconds(90));
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("second bridge instance copied %d event(s) in %.1f s%n", second.written(), seconds);
+
+                release.countDown(); // the zombie wakes up and tries to commit: it must be fenced
+                Thread.sleep(3000);
+                records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(), r -> false, Duration.ofSeconds(5));
+                Map<String, Long> counts = records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                        .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+                List<String> expected = new ArrayList<>();
+                for (int p = 0; p < 2; p++) {
+                    for (int i = 0; i < 150; i++) {
+                        expected.add("p" + p + "-" + i);
+                    }
+                }
+                assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+                assertThat(counts.values()).as("every event exactly once").allMatch(c -> c == 1L);
+                assertThat(first.written() + second.written()).isEqualTo(300);
+                assertThat(uncommittedRecordCount(fixture, topic)).as("the zombie had sent records that were never committed")
+                        .isGreaterThan(300);
+            } finally {
+                release.countDown();
+                if (second != null) {
+                    second.close();
+                }
+                first.close();
+            }
+            assertThat(reports).as("the zombie's late commit was refused")
+                    .anyMatch(r -> r.contains("another bridge instance took over this partition (Kafka producer fenced)"));
+            assertThat(reports).noneMatch(r -> r.contains("s3cr3t"));
+        }
+    }
+
+    @Test
+    void copiesTwentyThousandEventsExactlyOnceAndReportsThroughput(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-volume"); LocalEventHubs hubs = LocalEventHubs.start("hub", 4)) {
+            int perPartition = 5_000;
+            byte[][] bodies = new byte[perPartition][];
+            for (int p = 0; p < 4; p++) {
+                for (int i = 0; i < perPartition; i++) {
+                    bodies[i] = ("{\"partition\":" + p + ",\"i\":" + i + ",\"model\":\"gpt-4o\",\"promptTokens\":1200,\"completionTokens\":345}")
+                            .getBytes(StandardCharsets.UTF_8);
+                }
+                hubs.publish(p, bodies);
+            }
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            try (EventHubsBridge bridge = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add)
+                    .withProcessorTiming(500, Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(5)))) {
+                bridge.start();
+                long t0 = System.nanoTime();
+                long deadline = t0 + TimeUnit.SECONDS.toNanos(120);
+                while (bridge.written() < 4L * perPartition && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                double seconds = (System.nanoTime() - t0) / 1e9;
+                System.out.printf("bridge throughput: %d events in %.2f s = %.0f events/s (4 partitions, batches of 500, includes start-up)%n",
+                        bridge.written(), seconds, bridge.written() / seconds);
+                assertThat(bridge.written()).as(String.join("; ", reports)).isEqualTo(4L * perPartition);
+            }
+            List<ConsumerRecord<byte[], byte[]>> records = fixture.read(fixture.topics.ingestRaw().name(), new ByteArrayDeserializer(),
+                    new ByteArrayDeserializer(), r -> r.size() >= 4 * perPartition, Duration.ofSeconds(60));
+            assertThat(records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).distinct().count()).isEqualTo(4L * perPartition);
+            assertThat(records).hasSize(4 * perPartition);
+        }
+    }
+
+    @Test
+    void anUnreachableNamespaceAMissingHubOrRefusedCredentialsAreOneClearLineWithoutSecrets(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-errors"); LocalEventHubs hubs = LocalEventHubs.start("hub", 1)) {
+            String unreachable = "Endpoint=sb://localhost:1;SharedAccessKeyName=k;SharedAccessKey=s3cr3t-key-value;UseDevelopmentEmulator=true";
+            CliRun refused = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string", unreachable,
+                    "--eventhub", "hub", "--connect-attempts", "2");
+            assertThat(refused.exit()).isEqualTo(1);
+            assertThat(refused.err()).isEqualTo("eventhubs: cannot reach Event Hubs namespace localhost (connection refused on port 1); retrying in 1 s"
+                    + System.lineSeparator() + "error: cannot reach Event Hubs namespace localhost (connection refused on port 1) (gave up after 2 attempt(s))"
+                    + System.lineSeparator());
+
+            CliRun missing = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string",
+                    hubs.connectionString(), "--eventhub", "nope", "--connect-attempts", "1");
+            assertThat(missing.exit()).isEqualTo(1);
+            assertThat(missing.err()).isEqualTo("error: event hub 'nope' (or consumer group '$Default') was not found in Event Hubs namespace "
+                    + "localhost (gave up after 1 attempt(s))" + System.lineSeparator());
+            hubs.rejectCredentials();
+            CliRun unauthorized = CliRun.onCluster(cluster, fixture.topics.prefix(), "bridge", "eventhubs", "--connection-string",
+                    hubs.connectionString(), "--eventhub", "hub", "--connect-attempts", "1");
+            assertThat(unauthorized.exit()).isEqualTo(1);
+            assertThat(unauthorized.err()).isEqualTo("error: Event Hubs namespace localhost refused the credentials of the connection string "
+                    + "(check SharedAccessKeyName and SharedAccessKey) (gave up after 1 attempt(s))" + System.lineSeparator());
+            assertThat(refused.out() + refused.err() + missing.out() + missing.err() + unauthorized.out() + unauthorized.err())
+                    .doesNotContain("s3cr3t", "\tat ");
+        }
+    }
+
+    private static EventHubsBridge.Settings settings(ServiceFixture fixture, LocalEventHubs hubs,
+                                                     java.util.function.Consumer<String> beforeCommit,
+                                                     java.util.function.Consumer<String> reports) {
+        return EventHubsBridge.Settings.of(hubs.connectionString(), "hub", "$Default", EventHubsBridge.Start.EARLIEST,
+                        fixture.config.kafkaClientProperties(), fixture.topics.ingestRaw().name(),
+                        fixture.topics.prefix() + "eventhubs-checkpoints", (short) 1)
+                .withProcessorTiming(20, Duration.ofMillis(200), Duration.ofSeconds(1), Duration.ofSeconds(5))
+                .withHooks(beforeCommit, reports);
+    }
+
+    private static long uncommittedRecordCount(ServiceFixture fixture, String topic) {
+        Map<String, Object> props = new HashMap<>(fixture.config.kafkaClientProperties());
+        props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+            consumer.assign(partitions);
+            consumer.seekToBeginning(partitions);
+            long count = 0;
+            long deadline = System.currentTimeMillis() + 10_000;
+            Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+            while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.currentTimeMillis() < deadline) {
+                count += consumer.poll(Duration.ofMillis(200)).count();
+            }
+            return count;
+        }
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            latch.await(120, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,348 @@
+package io.tokenmeter.eventhubs;
+
+import com.azure.core.amqp.AmqpRetryMode;
+import com.azure.core.amqp.AmqpRetryOptions;
+import com.azure.core.amqp.exception.AmqpErrorCondition;
+import com.azure.core.amqp.exception.AmqpException;
+import com.azure.messaging.eventhubs.EventHubClientBuilder;
+import com.azure.messaging.eventhubs.EventHubConsumerAsyncClient;
+import com.azure.messaging.eventhubs.EventHubProperties;
+import com.azure.messaging.eventhubs.EventProcessorClient;
+import com.azure.messaging.eventhubs.EventProcessorClientBuilder;
+import com.azure.messaging.eventhubs.LoadBalancingStrategy;
+import com.azure.messaging.eventhubs.models.EventBatchContext;
+import com.azure.messaging.eventhubs.models.EventPosition;
+import com.azure.messaging.eventhubs.models.PartitionContext;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.net.URI;
+import java.net.UnknownHostException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
+
+/**
+ * Copies the events of one Event Hub (all partitions, one consumer group) into a Kafka topic, bodies unchanged, with
+ * exactly-once delivery: each batch and its checkpoint are one Kafka transaction ({@link PartitionWriter}), and the
+ * checkpoints live in a compacted Kafka topic ({@link KafkaCheckpointStore}).
+ */
+public final class EventHubsBridge implements AutoCloseable {
+
+    /** Where new partitions (without a checkpoint) start. */
+    public enum Start { EARLIEST, LATEST }
+
+    /**
+     * What the bridge needs.
+     *
+     * @param connectionString Event Hubs connection string (a secret: never shown, see {@link ConnectionStrings#mask})
+     * @param eventHub hub name, or null to take it from the connection string's EntityPath
+     * @param beforeCommit called after a batch is sent and before its transaction commits; a fault-injection point
+     * @param report where one-line, secret-free problem reports go
+     */
+    public record Settings(String connectionString, String eventHub, String consumerGroup, Start start,
+                           Map<String, Object> kafkaClientProperties, String targetTopic, String checkpointTopic, short replication,
+                           int maxBatchSize, Duration maxWait, Duration loadBalancingInterval, Duration ownershipExpiration,
+                           int maxConnectAttempts, Consumer<String> beforeCommit, Consumer<String> report, Clock clock) {
+
+        public Settings {
+            Objects.requireNonNull(connectionString, "connectionString");
+            Objects.requireNonNull(consumerGroup, "consumerGroup");
+            Objects.requireNonNull(start, "start");
+            beforeCommit = beforeCommit == null ? p -> { } : beforeCommit;
+            report = report == null ? m -> { } : report;
+            clock = clock == null ? Clock.systemUTC() : clock;
+        }
+
+        /** Defaults for a service: batches of up to 500, 10 s load balancing, 60 s ownership expiry, retry forever. */
+        public static Settings of(String connectionString, String eventHub, String consumerGroup, Start start,
+                                  Map<String, Object> kafkaClientProperties, String targetTopic, String checkpointTopic, short replication) {
+            return new Settings(connectionString, eventHub, consumerGroup, start, kafkaClientProperties, targetTopic, checkpointTopic,
+                    replication, 500, Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofSeconds(60), 0, null, null, null);
+        }
+
+        public Settings withProcessorTiming(int batchSize, Duration wait, Duration interval, Duration expiration) {
+            return new Settings(connectionString, eventHub, consumerGroup, start, kafkaClientProperties, targetTopic, checkpointTopic,
+                    replication, batchSize, wait, interval, expiration, maxConnectAttempts, beforeCommit, report, clock);
+        }
+
+        public Settings withMaxConnectAttempts(int attempts) {
+            return new Settings(connectionString, eventHub, consumerGroup, start, kafkaClientProperties, targetTopic, checkpointTopic,
+                    replication, maxBatchSize, maxWait, loadBalancingInterval, ownershipExpiration, attempts, beforeCommit, report, clock);
+        }
+
+        public Settings withHooks(Consumer<String> beforeCommitHook, Consumer<String> reportSink) {
+            return new Settings(connectionString, eventHub, consumerGroup, start, kafkaClientProperties, targetTopic, checkpointTopic,
+                    replication, maxBatchSize, maxWait, loadBalancingInterval, ownershipExpiration, maxConnectAttempts, beforeCommitHook,
+                    reportSink, clock);
+        }
+
+        /** Fields shown in toString: never the connection string. */
+        @Override
+        public String toString() {
+            return "Settings[namespace=" + ConnectionStrings.mask(connectionString) + ", eventHub=" + eventHub
+                    + ", consumerGroup=" + consumerGroup + ", start=" + start + ", targetTopic=" + targetTopic + "]";
+        }
+    }
+
+    private final Settings settings;
+    private final String connectionString;
+    private final String hub;
+    private final String host;
+    private final KafkaCheckpointStore store;
+    private final Map<String, PartitionWriter> writers = new ConcurrentHashMap<>();
+    private final AtomicLong written = new AtomicLong();
+    private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
+    private volatile boolean abandoned;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private EventProcessorClient processor;
+
+    public EventHubsBridge(Settings settings) {
+        this.settings = settings;
+        this.host = ConnectionStrings.namespaceHost(settings.connectionString());
+        String entityPath = part(settings.connectionString(), "EntityPath");
+        this.hub = settings.eventHub() != null ? settings.eventHub() : entityPath;
+        if (hub == null || hub.isBlank()) {
+            throw new IllegalArgumentException("no event hub: pass --eventhub or put EntityPath= in the connection string");
+        }
+        this.connectionString = withoutPart(settings.connectionString(), "EntityPath");
+        KafkaCheckpointStore.ensureTopic(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.replication());
+        this.store = new KafkaCheckpointStore(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.clock());
+    }
+
+    /** The namespace as it may be shown: {@code sb://host/}. */
+    public String namespace() {
+        return "sb://" + host + "/";
+    }
+
+    public String eventHub() {
+        return hub;
+    }
+
+    /** Events written to Kafka (committed) since start. */
+    public long written() {
+        return written.get();
+    }
+
+    /**
+     * Checks that the namespace answers and the hub exists, retrying with exponential backoff (1 s doubling to 30 s)
+     * and reporting each failure as one line; then starts the processor. Returns the hub's partition ids.
+     *
+     * @throws IllegalStateException when {@code maxConnectAttempts} (if positive) attempts failed
+     */
+    public List<String> start() throws InterruptedException {
+        List<String> partitions = awaitHub();
+        EventPosition initial = settings.start() == Start.EARLIEST ? EventPosition.earliest() : EventPosition.latest();
+        processor = new EventProcessorClientBuilder()
+                .connectionString(connectionString, hub)
+                .consumerGroup(settings.consumerGroup())
+                .checkpointStore(store)
+                .loadBalancingStrategy(LoadBalancingStrategy.GREEDY)
+                .loadBalancingUpdateInterval(settings.loadBalancingInterval())
+                .partitionOwnershipExpirationInterval(settings.ownershipExpiration())
+                .initialPartitionEventPosition(p -> initial)
+                .retryOptions(retryOptions(Duration.ofSeconds(30)))
+                .processEventBatch(this::onBatch, settings.maxBatchSize(), settings.maxWait())
+                .processPartitionClose(close -> closeWriter(close.getPartitionContext().getPartitionId()))
+                .processError(error -> {
+                    if (!abandoned && !closed.get()) { // stop() itself raises "Scheduler unavailable"
+                        report("partition " + (error.getPartitionContext() == null ? "-" : error.getPartitionContext().getPartitionId())
+                                + ": " + explain(error.getThrowable()));
+                    }
+                })
+                .buildEventProcessorClient();
+        processor.start();
+        return partitions;
+    }
+
+    private List<String> awaitHub() throws InterruptedException {
+        long backoff = 1;
+        for (int attempt = 1; ; attempt++) {
+            try (EventHubConsumerAsyncClient client = new EventHubClientBuilder().connectionString(connectionString, hub)
+                    .consumerGroup(settings.consumerGroup()).retryOptions(retryOptions(Duration.ofSeconds(10)).setMaxRetries(0))
+                    .buildAsyncConsumerClient()) {
+                EventHubProperties properties = client.getEventHubProperties().block(Duration.ofSeconds(20));
+                return properties.getPartitionIds().stream().toList();
+            } catch (RuntimeException e) {
+                String problem = probe().orElseGet(() -> explain(e));
+                if (settings.maxConnectAttempts() > 0 && attempt >= settings.maxConnectAttempts()) {
+                    throw new IllegalStateException(problem + " (gave up after " + attempt + " attempt(s))");
+                }
+                settings.report().accept(problem + "; retrying in " + backoff + " s");
+                Thread.sleep(backoff * 1000);
+                backoff = Math.min(30, backoff * 2);
+            }
+        }
+    }
+
+    /**
+     * What a plain TCP connection to the namespace says, when it fails: the SDK reports an unreachable host only as
+     * a time-out, which hides the actual reason.
+     */
+    private Optional<String> probe() {
+        String ns = "Event Hubs namespace " + host;
+        URI endpoint = URI.create(part(settings.connectionString(), "Endpoint"));
+        boolean emulator = "true".equalsIgnoreCase(part(settings.connectionString(), "UseDevelopmentEmulator"));
+        int port = endpoint.getPort() > 0 ? endpoint.getPort() : emulator ? 5672 : 5671;
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(endpoint.getHost(), port), 5_000);
+            return Optional.empty();
+        } catch (UnknownHostException e) {
+            return Optional.of("cannot resolve " + ns + " (check the Endpoint of the connection string)");
+        } catch (ConnectException e) {
+            return Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
+        } catch (SocketTimeoutException e) {
+            return Optional.of("cannot reach " + ns + " (no answer on port " + port + " within 5 s)");
+        } catch (IOException e) {
+            return Optional.of("cannot reach " + ns + " (" + e.getMessage() + ")");
+        }
+    }
+
+    private static AmqpRetryOptions retryOptions(Duration tryTimeout) {
+        return new AmqpRetryOptions().setMode(AmqpRetryMode.EXPONENTIAL).setMaxRetries(5)
+                .setDelay(Duration.ofSeconds(1)).setMaxDelay(Duration.ofSeconds(30)).setTryTimeout(tryTimeout);
+    }
+
+    private void onBatch(EventBatchContext batch) {
+        if (batch.getEvents().isEmpty()) {
+            return;
+        }
+        PartitionContext context = batch.getPartitionContext();
+        String partition = context.getPartitionId();
+        try {
+            PartitionWriter writer = writers.computeIfAbsent(partition, p -> new PartitionWriter(settings.kafkaClientProperties(),
+                    context.getFullyQualifiedNamespace(), context.getEventHubName(), context.getConsumerGroup(), p,
+                    settings.targetTopic(), store, settings.beforeCommit()));
+            written.addAndGet(writer.write(batch.getEvents()));
+        } catch (RuntimeException e) {
+            // reported even after abandon(): a fenced zombie saying so is what a failure drill wants to see
+            report("partition " + partition + ": " + explain(e) + "; the partition restarts from its last checkpoint");
+            throw e;
+        }
+    }
+
+    private void closeWriter(String partition) {
+        if (abandoned) {
+            return; // a crashed process closes nothing
+        }
+        PartitionWriter writer = writers.remove(partition);
+        if (writer != null) {
+            writer.close();
+        }
+    }
+
+    /** One line, no secrets, no stack trace; repeated lines are shown at most every 30 s. */
+    private void report(String line) {
+        long now = settings.clock().millis();
+        Long last = lastReports.put(line, now);
+        if (last == null || now - last > 30_000) {
+            settings.report().accept(line);
+        } else {
+            lastReports.put(line, last);
+        }
+    }
+
+    /** A one-line, secret-free explanation of an Event Hubs or Kafka failure. */
+    public String explain(Throwable error) {
+        String ns = "Event Hubs namespace " + host;
+        for (Throwable t = error; t != null; t = t.getCause()) {
+            if (t instanceof AmqpException amqp && amqp.getErrorCondition() != null) {
+                AmqpErrorCondition condition = amqp.getErrorCondition();
+                if (condition == AmqpErrorCondition.NOT_FOUND) {
+                    return "event hub '" + hub + "' (or consumer group '" + settings.consumerGroup() + "') was not found in " + ns;
+                }
+                if (condition == AmqpErrorCondition.UNAUTHORIZED_ACCESS) {
+                    return ns + " refused the credentials of the connection string (check SharedAccessKeyName and SharedAccessKey)";
+                }
+            }
+            if (t instanceof UnknownHostException) {
+                return "cannot resolve " + ns + " (check the Endpoint of the connection string)";
+            }
+            if (t instanceof ConnectException) {
+                return "cannot reach " + ns + " (connection refused)";
+            }
+            if (t instanceof ProducerFencedException
+                    || t instanceof InvalidProducerEpochException) {
+                return "another bridge instance took over this partition (Kafka producer fenced)";
+            }
+        }
+        if (error instanceof IllegalStateException && error.getCause() == null && error.getMessage() != null) {
+            return ConnectionStrings.redact(error.getMessage(), settings.connectionString());
+        }
+        String detail = Stream.iterate(error, Objects::nonNull, Throwable::getCause)
+                .map(t -> t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage())
+                .distinct().limit(2).collect(Collectors.joining(": "));
+        if (error instanceof TimeoutException || detail.contains("within") || detail.toLowerCase(Locale.ROOT).contains("timeout")) {
+            return "no answer from " + ns + " in time (" + ConnectionStrings.redact(oneLine(detail), settings.connectionString()) + ")";
+        }
+        return ns + ": " + ConnectionStrings.redact(oneLine(detail), settings.connectionString());
+    }
+
+    private static String oneLine(String s) {
+        String flat = s.replaceAll("\\s+", " ").trim();
+        return flat.length() > 300 ? flat.substring(0, 300) + "…" : flat;
+    }
+
+    private static String part(String connectionString, String name) {
+        for (String p : connectionString.split(";")) {
+            int eq = p.indexOf('=');
+            if (eq > 0 && p.substring(0, eq).trim().equalsIgnoreCase(name)) {
+                return p.substring(eq + 1).trim();
+            }
+        }
+        return null;
+    }
+
+    private static String withoutPart(String connectionString, String name) {
+        return Stream.of(connectionString.split(";"))
+                .filter(p -> !p.isBlank() && !p.trim().toLowerCase(Locale.ROOT).startsWith(name.toLowerCase(Locale.ROOT) + "="))
+                .collect(Collectors.joining(";"));
+    }
+
+    /**
+     * Stops consuming as a crashed process would: the Event Hubs processor stops, but Kafka transactions in flight
+     * are neither committed nor aborted and the producers stay open (zombies) until {@link #close()}. For failure
+     * drills: the next owner must fence them.
+     */
+    public void abandon() {
+        abandoned = true;
+        if (processor != null) {
+            processor.stop();
+        }
+    }
+
+    /** Stops the processor (in-flight batches finish), then closes the producers and the checkpoint store. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        if (processor != null && !abandoned) {
+            processor.stop();
+        }
+        writers.values().forEach(w -> {
+            try {
+                w.close();
+            } catch (RuntimeException e) {
+                // already fenced or broken: nothing left to flush
+            }
+        });
+        writers.clear();
+        store.close();
+    }
+}
