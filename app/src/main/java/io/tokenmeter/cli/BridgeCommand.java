@@ -44,7 +44,7 @@ final class BridgeCommand implements Runnable {
                 "consumer group share the partitions; a partition's new owner fences the previous one.",
                 "Runs until Ctrl-C (or --for). Problems are reported as one line and retried with backoff."},
             footer = {"", "Examples:",
-                "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=l;SharedAccessKey=...'",
+                "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=...'",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --bootstrap-servers kafka:9092",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
                 "",
