@@ -21,7 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
@@ -173,7 +172,7 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
         Budget budget = state.budget;
         long at = Math.max(state.periodStart, Math.min(now, state.periodEnd));
         long forecast = forecast(state, at);
-        for (int threshold : new TreeSet<>(budget.getThresholdsPercent())) {
+        for (int threshold : budget.getThresholdsPercent()) {
             if (!state.thresholds.containsKey(threshold) && reached(state.spent, budget.getAmountNanos(), threshold)) {
                 Alert alert = thresholdAlert(scope, state, threshold, forecast, at);
                 state.thresholds.put(threshold, alert);
@@ -190,7 +189,7 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
     private BudgetStatus status(String scope, BudgetState state, long forecast, long at) {
         Budget budget = state.budget;
         List<Integer> crossed = new ArrayList<>();
-        for (int threshold : new TreeSet<>(budget.getThresholdsPercent())) {
+        for (int threshold : budget.getThresholdsPercent()) {
             if (reached(state.spent, budget.getAmountNanos(), threshold)) {
                 crossed.add(threshold);
             }
@@ -209,7 +208,7 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                 .setCurrency(budget.getCurrency()).setAmountNanos(budget.getAmountNanos()).setSpentNanos(state.spent)
                 .setPercent(percent(state)).setForecastNanos(forecast).setAction(action).setUpdatedAt(Instant.ofEpochMilli(at))
                 .setTimeZone(budget.getTimeZone()).setActionAtLimit(budget.getAction())
-                .setThresholdsPercent(new ArrayList<>(new TreeSet<>(budget.getThresholdsPercent()))).setThresholdsCrossed(crossed)
+                .setThresholdsPercent(new ArrayList<>(budget.getThresholdsPercent())).setThresholdsCrossed(crossed)
                 .build();
     }
 

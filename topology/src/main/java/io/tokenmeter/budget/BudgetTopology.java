@@ -96,6 +96,8 @@ public final class BudgetTopology {
             }
         }
         BudgetPeriods.zone(budget.getTimeZone());
-        return new BudgetSignal.Defined(budget);
+        // thresholds in ascending order without repeats, once here rather than on every evaluation
+        return new BudgetSignal.Defined(Budget.newBuilder(budget)
+                .setThresholdsPercent(budget.getThresholdsPercent().stream().distinct().sorted().toList()).build());
     }
 }
