@@ -6,6 +6,7 @@ import java.io.Reader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -73,6 +74,14 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String APIM_JOIN_WINDOW = "azure.apim.join.window.ms";
     public static final String AZURE_DEPLOYMENTS = "azure.deployments";
     public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
+    /** Prefix of the attribution keys of Azure logs: {@code azure.attribution.tenant}, ... (see {@link #ATTRIBUTION_DEFAULTS}). */
+    public static final String ATTRIBUTION_PREFIX = "azure.attribution.";
+    /**
+     * Where each attribute of a call comes from in Azure logs, first found wins: an API Management fact
+     * ({@code subscription}, {@code product}, {@code user}, {@code api}, {@code backend}), {@code header:NAME} (a request
+     * header the gateway logged) or {@code dimension:NAME} (a field of the record or of its custom dimensions).
+     */
+    public static final Map<String, List<String>> ATTRIBUTION_DEFAULTS = attributionDefaults();
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -198,6 +207,34 @@ public final class TokenmeterConfig extends AbstractConfig {
                             + "DEPLOYMENT=TYPE[@REGION],... (types global, datazone, regional, provisioned, batch, or Azure's names such as "
                             + "DataZoneStandard). A deployment not listed is global, in an unknown region.",
                     "Azure", 2, ConfigDef.Width.LONG, "Deployment types");
+
+    static {
+        int order = 3;
+        for (Map.Entry<String, List<String>> attribute : ATTRIBUTION_DEFAULTS.entrySet()) {
+            String name = attribute.getKey();
+            DEFINITION.define(ATTRIBUTION_PREFIX + name, Type.LIST, attribute.getValue(), (key, value) -> {
+                for (Object source : (List<?>) value) {
+                    if (!source.toString().strip().matches("subscription|product|user|api|backend|(header|dimension):[^\\s:]+")) {
+                        throw new ConfigException(key, source, "each source is subscription, product, user, api, backend, header:NAME or dimension:NAME");
+                    }
+                }
+            }, Importance.LOW, "Where the " + name.replace('.', ' ') + " of a call in Azure logs comes from, first found wins: an API Management fact "
+                    + "(subscription, product, user, api, backend), header:NAME (a request header the gateway logged) or dimension:NAME (a field "
+                    + "of the record or of its customDimensions). Empty: unattributed.", "Azure", order++, ConfigDef.Width.LONG, "Attribution: " + name);
+        }
+    }
+
+    private static Map<String, List<String>> attributionDefaults() {
+        Map<String, List<String>> defaults = new LinkedHashMap<>();
+        defaults.put("tenant", List.of("subscription"));
+        defaults.put("application", List.of("product"));
+        defaults.put("use.case", List.of("header:x-use-case", "dimension:useCase"));
+        defaults.put("cost.center", List.of("header:x-cost-center", "dimension:costCenter"));
+        defaults.put("environment", List.of("header:x-environment", "dimension:environment"));
+        defaults.put("agent", List.of("header:x-agent-id", "dimension:agentId"));
+        defaults.put("task", List.of("header:x-task-id", "dimension:taskId"));
+        return Collections.unmodifiableMap(defaults);
+    }
 
     public TokenmeterConfig(Map<String, ?> values) {
         super(DEFINITION, values, false);

@@ -63,6 +63,21 @@ class TokenmeterConfigTest {
     }
 
     @Test
+    void attributionSourcesHaveDefaultsAnEnvironmentVariableAndAreChecked() {
+        TokenmeterConfig defaults = TokenmeterConfig.of(Map.of());
+        assertThat(defaults.getList("azure.attribution.tenant")).containsExactly("subscription");
+        assertThat(defaults.getList("azure.attribution.agent")).containsExactly("header:x-agent-id", "dimension:agentId");
+
+        TokenmeterConfig fromEnv = TokenmeterConfig.load(null, Map.of("TOKENMETER_AZURE_ATTRIBUTION_USE_CASE", "header:x-scenario,product"), Map.of());
+        assertThat(fromEnv.getList("azure.attribution.use.case")).containsExactly("header:x-scenario", "product");
+
+        assertThatThrownBy(() -> TokenmeterConfig.load(null, Map.of(), Map.of("azure.attribution.agent", "header:x-agent-id,cookie:agent")))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageContaining("azure.attribution.agent").hasMessageContaining("cookie:agent")
+                .hasMessageContaining("header:NAME or dimension:NAME");
+    }
+
+    @Test
     void invalidValuesAreRejectedNamingTheKey() {
         assertThatThrownBy(() -> TokenmeterConfig.load(null, Map.of(), Map.of("processing.guarantee", "maybe")))
                 .isInstanceOf(ConfigException.class)

@@ -92,15 +92,10 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
         String deployment = l != null && l.deployment() != null ? l.deployment() : g != null && g.deployment() != null ? g.deployment() : "unknown";
         // the LLM log names the model's region; the gateway's location is the gateway's, not the model's
         DeploymentMap.Placement placement = deployments.placement(deployment, l == null ? null : l.region());
-        UsageEvent event = UsageEvent.newBuilder()
+        UsageEvent.Builder builder = UsageEvent.newBuilder()
                 .setEventId("apim:" + correlationId)
-                .setTimestamp(Instant.ofEpochMilli(g != null ? g.time() : l.time()))
-                .setTenant(orUnattributed(g == null ? null : g.tenant()))
-                .setApplication(orUnattributed(g == null ? null : g.application()))
-                .setUseCase(JsonFields.UNATTRIBUTED)
-                .setCostCenter(JsonFields.UNATTRIBUTED)
-                .setEnvironment(JsonFields.UNATTRIBUTED)
-                .setAgent(JsonFields.UNATTRIBUTED)
+                .setTimestamp(Instant.ofEpochMilli(g != null ? g.time() : l.time()));
+        UsageEvent event = (g == null ? Attribution.Attributes.NONE : g.who()).applyTo(builder)
                 .setModel(model)
                 .setDeployment(deployment)
                 .setDeploymentType(placement.deploymentType())
@@ -115,9 +110,5 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
                 .build();
         call.emitted = true;
         context().forward(new Record<>(correlationId, event, event.getTimestamp().toEpochMilli()));
-    }
-
-    private static String orUnattributed(String value) {
-        return value == null ? JsonFields.UNATTRIBUTED : value;
     }
 }

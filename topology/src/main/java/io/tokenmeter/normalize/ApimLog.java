@@ -6,21 +6,22 @@ import java.io.DataOutput;
 import java.io.IOException;
 
 /**
- * One API Management diagnostic record of an LLM call: a {@code GatewayLogs} record (who called: subscription,
- * product, user, API, backend, status, duration; maybe the usage in the backend's response body) or one chunk of a
- * {@code GatewayLlmLogs} record (model, deployment, tokens). Both carry the call's correlation id, which joins them.
+ * One API Management diagnostic record of an LLM call: a {@code GatewayLogs} record (who called, as
+ * {@link Attribution} read it from the subscription, product, headers...; status, duration; maybe the usage in the
+ * backend's response body) or one chunk of a {@code GatewayLlmLogs} record (model, deployment, tokens). Both carry the call's correlation id, which joins them.
  */
-record ApimLog(boolean gateway, String correlationId, long time, String tenant, String application, String user, String api,
-               String backend, int statusCode, Long durationMs, String url, String model, String deployment, String region, int sequence,
-               boolean hasTokens, long input, long cached, long output, long reasoning) {
+record ApimLog(boolean gateway, String correlationId, long time, Attribution.Attributes who, int statusCode, Long durationMs, String url,
+               String model, String deployment, String region, int sequence, boolean hasTokens, long input, long cached, long output, long reasoning) {
 
-    static final StateSerde<ApimLog> SERDE = new StateSerde<>(1, ApimLog::write, ApimLog::read);
+    static final StateSerde<ApimLog> SERDE = new StateSerde<>(2, ApimLog::write, ApimLog::read);
 
     private static void write(ApimLog l, DataOutput out) throws IOException {
         out.writeBoolean(l.gateway);
         out.writeUTF(l.correlationId);
         out.writeLong(l.time);
-        for (String text : new String[] {l.tenant, l.application, l.user, l.api, l.backend, l.url, l.model, l.deployment, l.region}) {
+        Attribution.Attributes w = l.who;
+        for (String text : new String[] {w.tenant(), w.application(), w.useCase(), w.costCenter(), w.environment(), w.agent(), w.taskId(),
+            l.url, l.model, l.deployment, l.region}) {
             StateSerde.writeNullable(out, text);
         }
         out.writeInt(l.statusCode);
@@ -37,13 +38,14 @@ record ApimLog(boolean gateway, String correlationId, long time, String tenant, 
         boolean gateway = in.readBoolean();
         String correlationId = in.readUTF();
         long time = in.readLong();
-        String[] texts = new String[9];
+        String[] texts = new String[11];
         for (int i = 0; i < texts.length; i++) {
             texts[i] = StateSerde.readNullable(in);
         }
         int status = in.readInt();
         long duration = in.readLong();
-        return new ApimLog(gateway, correlationId, time, texts[0], texts[1], texts[2], texts[3], texts[4], status, duration < 0 ? null : duration,
-                texts[5], texts[6], texts[7], texts[8], in.readInt(), in.readBoolean(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
+        Attribution.Attributes who = new Attribution.Attributes(texts[0], texts[1], texts[2], texts[3], texts[4], texts[5], texts[6]);
+        return new ApimLog(gateway, correlationId, time, who, status, duration < 0 ? null : duration, texts[7], texts[8], texts[9], texts[10],
+                in.readInt(), in.readBoolean(), in.readLong(), in.readLong(), in.readLong(), in.readLong());
     }
 }

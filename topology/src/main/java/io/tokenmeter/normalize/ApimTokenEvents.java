@@ -18,14 +18,19 @@ import java.util.Map;
  * AI gateway accelerator: {@code id}, {@code timestamp}, {@code subscriptionId}, {@code productName}, {@code model},
  * {@code deploymentName}, {@code promptTokens}, {@code responseTokens}, {@code totalTokens}... Field-name case is
  * ignored, numbers may be strings, {@code "NA"} means absent, and the timestamp may be .NET's
- * {@code DateTime.UtcNow.ToString()} ({@code 5/6/2024 4:51:09 AM}), read as UTC. Attribution: the tenant is the
- * APIM subscription, the application the APIM product.
+ * {@code DateTime.UtcNow.ToString()} ({@code 5/6/2024 4:51:09 AM}), read as UTC. Attribution as configured
+ * ({@link Attribution}): by default the tenant is the APIM subscription, the application the APIM product, and the
+ * agent, task, use case, cost center and environment come from headers or custom dimensions the policy logged.
  */
 final class ApimTokenEvents {
 
     static final String SOURCE = "apim-eventhub";
     private static final DateTimeFormatter US_12H = DateTimeFormatter.ofPattern("M/d/yyyy h:mm:ss a", Locale.US);
     private static final DateTimeFormatter US_24H = DateTimeFormatter.ofPattern("M/d/yyyy H:mm:ss", Locale.US);
+
+    /** The API Management facts an attribution source may name, by the token event field that holds them. */
+    private static final Map<String, String> FACTS = Map.of("subscription", "subscriptionid", "product", "productname",
+            "user", "enduserid", "api", "operationname", "backend", "backendid");
 
     private ApimTokenEvents() {
     }
@@ -36,9 +41,9 @@ final class ApimTokenEvents {
         return fields.has("prompttokens") && (fields.has("model") || fields.has("deploymentname"));
     }
 
-    static UsageEvent read(JsonNode doc, byte[] raw, DeploymentMap deployments) {
+    static UsageEvent read(JsonNode doc, byte[] raw, DeploymentMap deployments, Attribution attribution) {
         try {
-            return read(lowerCased(doc), raw, deployments);
+            return read(lowerCased(doc), raw, deployments, attribution);
         } catch (FieldException e) {
             throw new FieldException(originalName(doc, e.field()), e.problem()); // name the field as the sender wrote it
         }
@@ -54,7 +59,7 @@ final class ApimTokenEvents {
         return lowerCase;
     }
 
-    private static UsageEvent read(ObjectNode f, byte[] raw, DeploymentMap deployments) {
+    private static UsageEvent read(ObjectNode f, byte[] raw, DeploymentMap deployments, Attribution attribution) {
         long input = JsonFields.count(f, "prompttokens");
         long output = f.has("responsetokens") ? JsonFields.count(f, "responsetokens") : JsonFields.count(f, "completiontokens");
         Long total = JsonFields.optionalCount(f, "totaltokens");
@@ -64,15 +69,10 @@ final class ApimTokenEvents {
         String id = JsonFields.text(f, "id");
         String deployment = JsonFields.textOr(f, "deploymentname", "unknown");
         DeploymentMap.Placement placement = deployments.placement(deployment, null); // gatewayRegion is the gateway's, not the model's
-        return UsageEvent.newBuilder()
+        UsageEvent.Builder event = UsageEvent.newBuilder()
                 .setEventId(id == null ? CanonicalJson.derivedId(raw) : SOURCE + ":" + id)
-                .setTimestamp(timestamp(f))
-                .setTenant(JsonFields.textOr(f, "subscriptionid", JsonFields.UNATTRIBUTED))
-                .setApplication(JsonFields.textOr(f, "productname", JsonFields.UNATTRIBUTED))
-                .setUseCase(JsonFields.UNATTRIBUTED)
-                .setCostCenter(JsonFields.UNATTRIBUTED)
-                .setEnvironment(JsonFields.UNATTRIBUTED)
-                .setAgent(JsonFields.UNATTRIBUTED)
+                .setTimestamp(timestamp(f));
+        return attribution.read(f, FACTS).applyTo(event)
                 .setModel(JsonFields.textOr(f, "model", deployment))
                 .setDeployment(deployment)
                 .setDeploymentType(placement.deploymentType())

@@ -33,14 +33,18 @@ final class AzureDiagnostics {
         return records != null && records.isArray();
     }
 
-    static List<Normalized> read(JsonNode doc) {
+    /** The API Management facts an attribution source may name, by the GatewayLogs field that holds them. */
+    private static final Map<String, String> GATEWAY_FACTS = Map.of("subscription", "apimsubscriptionid", "product", "productid",
+            "user", "userid", "api", "apiid", "backend", "backendid");
+
+    static List<Normalized> read(JsonNode doc, Attribution attribution) {
         JsonNode records = ApimTokenEvents.lowerCased(doc).get("records");
         List<Normalized> out = new ArrayList<>();
         List<String> problems = new ArrayList<>();
         String reason = null;
         for (int i = 0; i < records.size(); i++) {
             try {
-                out.add(record(records.get(i)));
+                out.add(record(records.get(i), attribution));
             } catch (FieldException e) {
                 reason = reason == null ? DeadLetters.INVALID_FIELD : reason;
                 problems.add("records[" + i + "]: " + e.getMessage());
@@ -59,7 +63,7 @@ final class AzureDiagnostics {
         return out;
     }
 
-    static Normalized record(JsonNode record) {
+    static Normalized record(JsonNode record, Attribution attribution) {
         if (!record.isObject()) {
             throw new UnreadRecord("a record must be a JSON object, got " + record.getNodeType().name().toLowerCase(Locale.ROOT));
         }
@@ -87,7 +91,7 @@ final class AzureDiagnostics {
         }
         String normalized = category == null ? "" : category.toLowerCase(Locale.ROOT);
         return switch (normalized) {
-            case "gatewaylogs" -> new Normalized.Apim(gateway(f));
+            case "gatewaylogs" -> new Normalized.Apim(gateway(f, attribution));
             case "gatewayllmlogs" -> new Normalized.Apim(llm(f));
             case "requestresponse" -> openAiRequest(f);
             default -> throw new UnreadRecord((category == null ? "a record without category" : "category " + JsonFields.abbreviate(category))
@@ -95,7 +99,7 @@ final class AzureDiagnostics {
         };
     }
 
-    private static ApimLog gateway(ObjectNode f) {
+    private static ApimLog gateway(ObjectNode f, Attribution attribution) {
         String url = JsonFields.text(f, "url");
         Integer status = JsonFields.optionalInt(f, "responsecode", 0, 999);
         if (status == null || status == 0) {
@@ -112,8 +116,7 @@ final class AzureDiagnostics {
             deployment = m.find() ? m.group(1) : null;
         }
         return new ApimLog(true, JsonFields.requiredText(f, "correlationid"), JsonFields.timestamp(f, "time").toEpochMilli(),
-                JsonFields.text(f, "apimsubscriptionid"), JsonFields.text(f, "productid"), JsonFields.text(f, "userid"),
-                JsonFields.text(f, "apiid"), JsonFields.text(f, "backendid"), status, JsonFields.optionalCount(f, "durationms"), url,
+                attribution.read(f, GATEWAY_FACTS), status, JsonFields.optionalCount(f, "durationms"), url,
                 bodyModel, deployment, JsonFields.text(f, "location"), 0, tokens != null,
                 tokens == null ? 0 : tokens.input(), tokens == null ? 0 : tokens.cached(), tokens == null ? 0 : tokens.output(),
                 tokens == null ? 0 : tokens.reasoning());
@@ -128,8 +131,8 @@ final class AzureDiagnostics {
     private static ApimLog llm(ObjectNode f) {
         String timeField = f.has("time") ? "time" : "timegenerated";
         Integer sequence = JsonFields.optionalInt(f, "sequencenumber", 0, Integer.MAX_VALUE);
-        return new ApimLog(false, JsonFields.requiredText(f, "correlationid"), JsonFields.timestamp(f, timeField).toEpochMilli(), null, null,
-                null, null, null, 200, null, null, JsonFields.text(f, "modelname"), JsonFields.text(f, "deploymentname"),
+        return new ApimLog(false, JsonFields.requiredText(f, "correlationid"), JsonFields.timestamp(f, timeField).toEpochMilli(),
+                Attribution.Attributes.NONE, 200, null, null, JsonFields.text(f, "modelname"), JsonFields.text(f, "deploymentname"),
                 JsonFields.text(f, "region"), sequence == null ? 0 : sequence, true, JsonFields.count(f, "prompttokens"), 0,
                 JsonFields.count(f, "completiontokens"), 0);
     }

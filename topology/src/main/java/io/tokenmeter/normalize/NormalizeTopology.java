@@ -36,7 +36,7 @@ public final class NormalizeTopology {
     public static final String APIM_REPARTITION = "normalize-apim-by-correlation";
 
     /** What the normalize step can be tuned with. */
-    public record Settings(Duration dedupHorizon, Duration apimJoinWindow, DeploymentMap deployments) {
+    public record Settings(Duration dedupHorizon, Duration apimJoinWindow, DeploymentMap deployments, Attribution attribution) {
     }
 
     private NormalizeTopology() {
@@ -54,7 +54,7 @@ public final class NormalizeTopology {
         KStream<byte[], Parsed> parsed = builder
                 .stream(topics.ingestRaw().name(), Consumed.with(topics.ingestRaw().keySerde(), topics.ingestRaw().valueSerde())
                         .withName("normalize-source"))
-                .process(() -> new ParseProcessor(new Normalizer(settings.deployments()), clock, metrics), Named.as("normalize-parse"));
+                .process(() -> new ParseProcessor(new Normalizer(settings.deployments(), settings.attribution()), clock, metrics), Named.as("normalize-parse"));
 
         Map<String, KStream<byte[], Parsed>> routes = parsed.split(Named.as("normalize-route-"))
                 .branch((key, p) -> p.item() instanceof Normalized.Usage, Branched.as("usage"))

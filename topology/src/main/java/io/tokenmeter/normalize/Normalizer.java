@@ -16,13 +16,15 @@ import java.util.Locale;
 public final class Normalizer {
 
     private final DeploymentMap deployments;
+    private final Attribution attribution;
 
     public Normalizer() {
-        this(DeploymentMap.empty());
+        this(DeploymentMap.empty(), Attribution.defaults());
     }
 
-    public Normalizer(DeploymentMap deployments) {
+    public Normalizer(DeploymentMap deployments, Attribution attribution) {
         this.deployments = deployments;
+        this.attribution = attribution;
     }
 
     private final ObjectMapper json = new ObjectMapper()
@@ -48,7 +50,7 @@ public final class Normalizer {
         }
         try {
             if (JsonFields.absent(doc.get("kind")) && AzureDiagnostics.isEnvelope(doc)) {
-                return AzureDiagnostics.read(doc);
+                return AzureDiagnostics.read(doc, attribution);
             }
             return List.of(read(doc, raw));
         } catch (FieldException e) {
@@ -63,7 +65,7 @@ public final class Normalizer {
     private Normalized read(JsonNode doc, byte[] raw) {
         JsonNode kind = doc.get("kind");
         if (JsonFields.absent(kind) && ApimTokenEvents.matches(doc)) {
-            return new Normalized.Usage(ApimTokenEvents.read(doc, raw, deployments));
+            return new Normalized.Usage(ApimTokenEvents.read(doc, raw, deployments, attribution));
         }
         if (JsonFields.absent(kind)) {
             throw new ShapeException("no \"kind\" field and no known Azure shape: expected \"kind\": \"usage\" or \"task-outcome\", "

@@ -7,6 +7,7 @@ import io.tokenmeter.budget.BudgetTopology;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.normalize.Attribution;
 import io.tokenmeter.normalize.DeploymentMap;
 import io.tokenmeter.normalize.NormalizeTopology;
 import io.tokenmeter.pricing.PricingTopology;
@@ -34,7 +35,7 @@ public final class TokenmeterTopology {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(streamsProperties)));
         NormalizeTopology.build(builder, topics,
                 new NormalizeTopology.Settings(config.dedupHorizon(), Duration.ofMillis(config.getLong(TokenmeterConfig.APIM_JOIN_WINDOW)),
-                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS))), clock, metrics);
+                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS)), Attribution.of(config)), clock, metrics);
         KStream<String, PricedUsage> priced = PricingTopology.build(builder, topics, new PricingTopology.Settings(config.billedStatusCodes()), metrics);
         UsageWindowsTopology.build(builder, priced, topics, windowSettings(config), metrics, clock);
         KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, config.topicPartitions());

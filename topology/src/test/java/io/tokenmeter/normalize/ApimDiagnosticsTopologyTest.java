@@ -174,6 +174,53 @@ class ApimDiagnosticsTopologyTest {
         }
     }
 
+    /** Request headers as a diagnostic setting logs them when told to (header names in any case, a value as a list). */
+    private static final String LOGGED_HEADERS = """
+            , "requestHeaders": {"X-Agent-Id": "claims-triage", "x-task-id": ["task-42"], "X-Use-Case": "claims", "x-environment": "prod",
+              "Authorization": "not logged by anyone careful"}""";
+
+    @Test
+    void theAgentTaskAndUseCaseComeFromTheRequestHeadersTheGatewayLogged() {
+        send(gatewayRecord("c-1", "2025-06-01T10:00:00Z", 200, LOGGED_HEADERS), llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 100, 10));
+        send(gatewayRecord("c-2", "2025-06-01T10:00:05Z", 200, ""), llmRecord("c-2", "2025-06-01T10:00:05Z", 0, 100, 10));
+
+        List<UsageEvent> usage = usage();
+        assertThat(usage).hasSize(2);
+        UsageEvent attributed = usage.get(0);
+        assertThat(attributed.getAgent()).isEqualTo("claims-triage");
+        assertThat(attributed.getTaskId()).isEqualTo("task-42");
+        assertThat(attributed.getUseCase()).isEqualTo("claims");
+        assertThat(attributed.getEnvironment()).isEqualTo("prod");
+        assertThat(attributed.getCostCenter()).as("no such header").isEqualTo("unattributed");
+        assertThat(attributed.getTenant()).isEqualTo("team-a");
+        UsageEvent plain = usage.get(1);
+        assertThat(plain.getAgent()).isEqualTo("unattributed");
+        assertThat(plain.getTaskId()).as("no header: not part of a task").isNull();
+    }
+
+    @Test
+    void theAttributionMappingIsConfigurable() {
+        Map<String, String> mapping = Map.of(
+                TokenmeterConfig.ATTRIBUTION_PREFIX + "tenant", "header:x-customer, subscription",
+                TokenmeterConfig.ATTRIBUTION_PREFIX + "application", "api",
+                TokenmeterConfig.ATTRIBUTION_PREFIX + "cost.center", "backend",
+                TokenmeterConfig.ATTRIBUTION_PREFIX + "agent", "header:x-ms-client-request-agent",
+                TokenmeterConfig.ATTRIBUTION_PREFIX + "task", "");
+        try (TopologyHarness mapped = new TopologyHarness(mapping)) {
+            mapped.raw("{\"records\":[" + gatewayRecord("c-1", "2025-06-01T10:00:00Z", 200,
+                    ", \"requestHeaders\": {\"x-customer\": \"fabrikam\", \"x-ms-client-request-agent\": \"planner\", \"x-task-id\": \"t-1\"}")
+                    + "," + llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 10, 1) + "," + gatewayRecord("c-2", "2025-06-01T10:00:00Z", 200, "")
+                    + "," + llmRecord("c-2", "2025-06-01T10:00:00Z", 0, 10, 1) + "]}");
+
+            List<UsageEvent> usage = mapped.output(mapped.topics.usage()).readValuesToList();
+            assertThat(usage).extracting(UsageEvent::getTenant).containsExactly("fabrikam", "team-a");
+            assertThat(usage).extracting(UsageEvent::getApplication).containsOnly("azure-openai");
+            assertThat(usage).extracting(UsageEvent::getCostCenter).containsOnly("openai-backend-1");
+            assertThat(usage).extracting(UsageEvent::getAgent).containsExactly("planner", "unattributed");
+            assertThat(usage).extracting(UsageEvent::getTaskId).as("task attribution switched off").containsOnlyNulls();
+        }
+    }
+
     /** An Azure OpenAI RequestResponse record as documented: no tokens, the HTTP status in resultSignature. */
     private static String openAiRecord(String time, int status) {
         return """

@@ -44,6 +44,19 @@ class AzureShapesTest {
     }
 
     @Test
+    void aTokenEventsCustomDimensionsAndLoggedHeadersAttributeTheAgentAndTask() {
+        UsageEvent event = usage(ACCELERATOR_EVENT.replace("\"totalTokens\":\"55\"}", """
+                "totalTokens":"55","customDimensions":{"AgentId":"researcher","taskId":"t-9","costCenter":{"not":"text"}},
+                 "requestHeaders":{"x-use-case":"due-diligence","x-agent-id":"NA"},"environment":"staging"}"""));
+
+        assertThat(event.getAgent()).as("the header says NA, so the dimension counts").isEqualTo("researcher");
+        assertThat(event.getTaskId()).isEqualTo("t-9");
+        assertThat(event.getUseCase()).isEqualTo("due-diligence");
+        assertThat(event.getEnvironment()).as("a top-level field is a dimension too").isEqualTo("staging");
+        assertThat(event.getCostCenter()).as("a structured value is not an attribute").isEqualTo("unattributed");
+    }
+
+    @Test
     void fieldNameCaseIsIgnoredAndNaMeansAbsent() {
         UsageEvent event = usage("""
                 {"Timestamp":"2024-05-06T04:51:09Z","SubscriptionId":"NA","DeploymentName":"gpt-4o-mini","PromptTokens":10,
