@@ -2,13 +2,13 @@ package io.tokenmeter.normalize;
 
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.streams.EventClock;
-import io.tokenmeter.streams.StoreScan;
+import io.tokenmeter.streams.DueIndex;
 import java.time.Duration;
 import java.time.Instant;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
@@ -23,12 +23,14 @@ import org.apache.kafka.streams.state.KeyValueStore;
 final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, String, UsageEvent> {
 
     static final String STORE = "normalize-apim-join-store";
+    static final String DUE_STORE = "normalize-apim-join-due-store";
     static final String SOURCE = "apim-diagnostics";
 
     private final Duration window;
     private final DeploymentMap deployments;
     private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
     private KeyValueStore<String, ApimJoinState> calls;
+    private DueIndex due;
 
     ApimJoinProcessor(Duration window, DeploymentMap deployments) {
         this.window = window;
@@ -39,6 +41,13 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
     public void init(ProcessorContext<String, UsageEvent> context) {
         super.init(context);
         calls = context.getStateStore(STORE);
+        due = new DueIndex(context.getStateStore(DUE_STORE));
+        if (due.isEmpty()) {
+            // state of a build without the index: index what is in flight once (nothing, usually)
+            try (KeyValueIterator<String, ApimJoinState> all = calls.all()) {
+                all.forEachRemaining(entry -> due.add(entry.value.firstSeen + window.toMillis(), entry.key));
+            }
+        }
     }
 
     @Override
@@ -51,6 +60,7 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
         if (call == null) {
             call = new ApimJoinState();
             call.firstSeen = log.time();
+            due.add(call.firstSeen + window.toMillis(), log.correlationId());
         }
         if (log.gateway()) {
             call.gateway = call.gateway == null ? log : call.gateway;
@@ -70,11 +80,12 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
 
     /** Emits what arrived of the calls whose window has passed, and forgets them. */
     private void expire(long now) {
-        for (KeyValue<String, ApimJoinState> entry : StoreScan.matching(calls, call -> call.firstSeen + window.toMillis() <= now)) {
-            if (!entry.value.emitted && (entry.value.llm != null || isLlmCall(entry.value.gateway))) {
-                emit(entry.key, entry.value);
+        for (String correlationId : due.takeDue(now)) {
+            ApimJoinState call = calls.get(correlationId);
+            if (call != null && !call.emitted && (call.llm != null || isLlmCall(call.gateway))) {
+                emit(correlationId, call);
             }
-            calls.delete(entry.key);
+            calls.delete(correlationId);
         }
     }
 

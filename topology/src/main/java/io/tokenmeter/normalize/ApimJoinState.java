@@ -15,7 +15,7 @@ final class ApimJoinState {
     final TreeSet<Integer> chunks = new TreeSet<>();
     boolean emitted;
 
-    static final StateSerde<ApimJoinState> SERDE = new StateSerde<>(2, ApimJoinState::write, ApimJoinState::read);
+    static final StateSerde<ApimJoinState> SERDE = new StateSerde<>(1, ApimJoinState::write, ApimJoinState::read);
 
     private static void write(ApimJoinState s, DataOutput out) throws IOException {
         out.writeLong(s.firstSeen);

@@ -3,6 +3,7 @@ package io.tokenmeter.normalize;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.serde.FramedBytesSerde;
+import io.tokenmeter.streams.DueIndex;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.DeadLetters;
 import io.tokenmeter.topics.TopicCatalog;
@@ -65,13 +66,15 @@ public final class NormalizeTopology {
         // API Management records meet the other records of their call by correlation id, and come back as usage events
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(ApimJoinProcessor.STORE), Serdes.String(),
                 ApimJoinState.SERDE).withCachingEnabled());
+        builder.addStateStore(DueIndex.store(ApimJoinProcessor.DUE_STORE));
         KStream<String, UsageEvent> joined = routes.get("normalize-route-apim")
                 .map((key, p) -> {
                     ApimLog log = ((Normalized.Apim) p.item()).log();
                     return KeyValue.pair(log.correlationId(), log);
                 }, Named.as("normalize-key-apim-by-correlation"))
                 .repartition(Repartitioned.with(Serdes.String(), ApimLog.SERDE).withName(APIM_REPARTITION))
-                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow(), settings.deployments()), Named.as("normalize-apim-join"), ApimJoinProcessor.STORE);
+                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow(), settings.deployments()), Named.as("normalize-apim-join"),
+                        ApimJoinProcessor.STORE, ApimJoinProcessor.DUE_STORE);
 
         // each usage event is encoded to Avro once, for the usage topic: the repartition and dedup move those bytes
         Serializer<UsageEvent> usageAvro = topics.usage().valueSerde().serializer();

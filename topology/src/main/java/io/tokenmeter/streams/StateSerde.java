@@ -42,11 +42,24 @@ public final class StateSerde<T> implements Serde<T>, Serializer<T>, Deserialize
     private final byte version;
     private final Writer<T> writer;
     private final Reader<T> reader;
+    private final byte legacyVersion;
+    private final Reader<T> legacyReader;
 
     public StateSerde(int version, Writer<T> writer, Reader<T> reader) {
+        this(version, writer, reader, -1, null);
+    }
+
+    private StateSerde(int version, Writer<T> writer, Reader<T> reader, int legacyVersion, Reader<T> legacyReader) {
         this.version = (byte) version;
         this.writer = writer;
         this.reader = reader;
+        this.legacyVersion = (byte) legacyVersion;
+        this.legacyReader = legacyReader;
+    }
+
+    /** This serde, also reading what the previous build wrote: state and repartition records survive an upgrade. */
+    public StateSerde<T> readingAlso(int previousVersion, Reader<T> previousReader) {
+        return new StateSerde<>(version, writer, reader, previousVersion, previousReader);
     }
 
     @Override
@@ -71,12 +84,13 @@ public final class StateSerde<T> implements Serde<T>, Serializer<T>, Deserialize
         if (bytes == null) {
             return null;
         }
-        if (bytes.length == 0 || bytes[0] != version) {
+        boolean legacy = legacyReader != null && bytes.length > 0 && bytes[0] == legacyVersion;
+        if (bytes.length == 0 || (bytes[0] != version && !legacy)) {
             throw new SerializationException("state in " + topic + " has version " + (bytes.length == 0 ? "none" : bytes[0])
-                    + ", this build reads version " + version);
+                    + ", this build reads version " + version + (legacyReader == null ? "" : " and " + legacyVersion));
         }
         try {
-            return reader.read(new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1)));
+            return (legacy ? legacyReader : reader).read(new DataInputStream(new ByteArrayInputStream(bytes, 1, bytes.length - 1)));
         } catch (IOException e) {
             throw new SerializationException("cannot decode state from " + topic, e);
         }
