@@ -2,6 +2,7 @@ package io.tokenmeter.cli;
 
 import ch.qos.logback.classic.Level;
 import io.tokenmeter.config.TokenmeterConfig;
+import io.tokenmeter.eventhubs.BlobCheckpoints;
 import io.tokenmeter.eventhubs.ConnectionStrings;
 import io.tokenmeter.eventhubs.EventHubsBridge;
 import io.tokenmeter.topics.Topic;
@@ -35,21 +36,29 @@ final class BridgeCommand implements Runnable {
 
     /** {@code tokenmeter bridge eventhubs}. */
     @Command(name = "eventhubs", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Copy every event of an Azure Event Hub into ingest.raw, exactly once.",
+            description = {"Copy every event of an Azure Event Hub into ingest.raw, exactly once (at least once with --checkpoint-store blob).",
                 "",
                 "Bodies are copied unchanged. Each record carries the headers eventhubs.namespace, eventhubs.hub, eventhubs.partition,",
                 "eventhubs.sequence.number, eventhubs.offset and eventhubs.enqueued.time; its timestamp is the enqueued time.",
                 "Each batch and its checkpoint are written in one Kafka transaction; checkpoints and partition ownership live in",
                 "the compacted topic <prefix>eventhubs-checkpoints (created if missing). Several instances with the same hub and",
                 "consumer group share the partitions; a partition's new owner fences the previous one.",
+                "",
+                "With --checkpoint-store blob, checkpoints and ownership live in an Azure Blob container instead (the Azure SDK's",
+                "BlobCheckpointStore, as other Event Hubs consumers use). A blob cannot join a Kafka transaction, so each batch is",
+                "committed to Kafka first and its checkpoint stored after: at least once, not exactly once. A crash between the",
+                "two copies that batch again after the restart; the normalizer drops repeated usage events by their eventId.",
+                "",
                 "Runs until Ctrl-C (or --for). Problems are reported as one line and retried with backoff."},
             footer = {"", "Examples:",
                 "  export EVENTHUBS_CONNECTION_STRING='Endpoint=sb://myns.servicebus.windows.net/;SharedAccessKeyName=...'",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --bootstrap-servers kafka:9092",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
+                "  export EVENTHUBS_CHECKPOINT_BLOB_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...'",
+                "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --checkpoint-store blob --blob-container checkpoints",
                 "",
-                "The connection string is a secret: prefer the environment variable (command lines are visible to other users);",
-                "only the namespace host is ever printed."})
+                "Connection strings are secrets: prefer the environment variables (command lines are visible to other users);",
+                "only the namespace host and the storage account URL are ever printed."})
     static final class EventHubs implements Callable<Integer> {
 
         @Option(names = "--connection-string", paramLabel = "CS", defaultValue = "${env:EVENTHUBS_CONNECTION_STRING}",
@@ -74,6 +83,19 @@ final class BridgeCommand implements Runnable {
         @Option(names = "--batch-size", paramLabel = "N", defaultValue = "500",
                 description = "Most events per batch, i.e. per Kafka transaction. Default: ${DEFAULT-VALUE}.")
         int batchSize;
+
+        @Option(names = "--checkpoint-store", paramLabel = "kafka|blob", defaultValue = "kafka",
+                description = "Where checkpoints and ownership live. Default: ${DEFAULT-VALUE} (in each batch's transaction, exactly once). "
+                        + "blob: an Azure Blob container, written after each batch's commit (at least once).")
+        String checkpointStore;
+
+        @Option(names = "--blob-connection-string", paramLabel = "CS", defaultValue = "${env:EVENTHUBS_CHECKPOINT_BLOB_CONNECTION_STRING}",
+                description = "Azure Storage connection string for --checkpoint-store blob (default: env EVENTHUBS_CHECKPOINT_BLOB_CONNECTION_STRING).")
+        String blobConnectionString;
+
+        @Option(names = "--blob-container", paramLabel = "NAME", defaultValue = "tokenmeter-eventhubs-checkpoints",
+                description = "Blob container of the checkpoints, created if missing. Default: ${DEFAULT-VALUE}.")
+        String blobContainer;
 
         @Option(names = "--connect-attempts", paramLabel = "N", defaultValue = "0",
                 description = "Give up after N failed attempts to reach the hub at start. Default: 0 (keep retrying).")
@@ -112,6 +134,19 @@ final class BridgeCommand implements Runnable {
             if (batchSize < 1) {
                 throw new IllegalArgumentException("--batch-size must be at least 1");
             }
+            boolean blob = switch (checkpointStore.toLowerCase(Locale.ROOT)) {
+                case "kafka" -> false;
+                case "blob" -> true;
+                default -> throw new IllegalArgumentException("--checkpoint-store must be kafka or blob, not " + checkpointStore);
+            };
+            if (!blob && (spec.commandLine().getParseResult().hasMatchedOption("--blob-connection-string")
+                    || spec.commandLine().getParseResult().hasMatchedOption("--blob-container"))) {
+                throw new IllegalArgumentException("--blob-connection-string and --blob-container need --checkpoint-store blob");
+            }
+            if (blob && (blobConnectionString == null || blobConnectionString.isBlank())) {
+                throw new IllegalArgumentException("no Azure Blob connection string for --checkpoint-store blob: pass --blob-connection-string "
+                        + "or set EVENTHUBS_CHECKPOINT_BLOB_CONNECTION_STRING");
+            }
             TokenmeterConfig config = kafka.config();
             Topic<byte[], byte[]> target = Wiring.requireTopic(config, TopicCatalog::ingestRaw);
             String checkpoints = config.topicPrefix() + "eventhubs-checkpoints";
@@ -126,7 +161,7 @@ final class BridgeCommand implements Runnable {
                         }
                     });
             CountDownLatch stopped = new CountDownLatch(1);
-            try (EventHubsBridge bridge = new EventHubsBridge(settings)) {
+            try (EventHubsBridge bridge = new EventHubsBridge(settings, blob ? BlobCheckpoints.open(blobConnectionString, blobContainer) : null)) {
                 Thread shutdown = new Thread(() -> {
                     bridge.close();
                     stopped.countDown();
@@ -134,8 +169,9 @@ final class BridgeCommand implements Runnable {
                 Runtime.getRuntime().addShutdownHook(shutdown);
                 try {
                     List<String> partitions = bridge.start();
-                    out.printf("bridging %s%s (%d partition(s), consumer group %s) -> %s, checkpoints in %s%n", bridge.namespace(),
-                            bridge.eventHub(), partitions.size(), consumerGroup, target.name(), checkpoints);
+                    out.printf("bridging %s%s (%d partition(s), consumer group %s) -> %s, checkpoints in %s%s%n", bridge.namespace(),
+                            bridge.eventHub(), partitions.size(), consumerGroup, target.name(), bridge.checkpoints(),
+                            blob ? " after each commit (at least once)" : "");
                     out.println(runFor == null ? "Ctrl-C to stop." : "stopping after " + runFor.toSeconds() + " s.");
                     out.flush();
                     if (runFor == null) {
@@ -150,7 +186,8 @@ final class BridgeCommand implements Runnable {
                 out.printf("copied %,d event(s) from %s%s%n", bridge.written(), bridge.namespace(), bridge.eventHub());
                 out.flush();
             } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(ConnectionStrings.redact(e.getMessage(), connectionString));
+                throw new IllegalArgumentException(ConnectionStrings.redact(ConnectionStrings.redact(e.getMessage(), connectionString),
+                        blobConnectionString));
             }
             return 0;
         }

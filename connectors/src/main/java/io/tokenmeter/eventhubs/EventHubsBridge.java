@@ -10,6 +10,7 @@ import com.azure.messaging.eventhubs.EventHubProperties;
 import com.azure.messaging.eventhubs.EventProcessorClient;
 import com.azure.messaging.eventhubs.EventProcessorClientBuilder;
 import com.azure.messaging.eventhubs.LoadBalancingStrategy;
+import com.azure.messaging.eventhubs.models.Checkpoint;
 import com.azure.messaging.eventhubs.models.EventBatchContext;
 import com.azure.messaging.eventhubs.models.EventPosition;
 import com.azure.messaging.eventhubs.models.PartitionContext;
@@ -40,7 +41,8 @@ import org.apache.kafka.common.errors.ProducerFencedException;
 /**
  * Copies the events of one Event Hub (all partitions, one consumer group) into a Kafka topic, bodies unchanged, with
  * exactly-once delivery: each batch and its checkpoint are one Kafka transaction ({@link PartitionWriter}), and the
- * checkpoints live in a compacted Kafka topic ({@link KafkaCheckpointStore}).
+ * checkpoints live in a compacted Kafka topic ({@link KafkaCheckpointStore}). With {@link BlobCheckpoints} instead,
+ * each checkpoint is stored after its batch's commit: at least once.
  */
 public final class EventHubsBridge implements AutoCloseable {
 
@@ -104,7 +106,7 @@ public final class EventHubsBridge implements AutoCloseable {
     private final String connectionString;
     private final String hub;
     private final String host;
-    private final KafkaCheckpointStore store;
+    private final BridgeCheckpoints store;
     private final Map<String, PartitionWriter> writers = new ConcurrentHashMap<>();
     private final AtomicLong written = new AtomicLong();
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
@@ -112,7 +114,16 @@ public final class EventHubsBridge implements AutoCloseable {
     private final AtomicBoolean closed = new AtomicBoolean();
     private EventProcessorClient processor;
 
+    /** A bridge with its checkpoints in Kafka, in each batch's transaction. */
     public EventHubsBridge(Settings settings) {
+        this(settings, null);
+    }
+
+    /**
+     * A bridge with its checkpoints and partition ownership in {@code blob} (which it closes), or in Kafka when
+     * {@code blob} is null; the checkpoint topic of {@code settings} is then neither created nor used.
+     */
+    public EventHubsBridge(Settings settings, BlobCheckpoints blob) {
         this.settings = settings;
         this.host = ConnectionStrings.namespaceHost(settings.connectionString());
         String entityPath = part(settings.connectionString(), "EntityPath");
@@ -121,8 +132,17 @@ public final class EventHubsBridge implements AutoCloseable {
             throw new IllegalArgumentException("no event hub: pass --eventhub or put EntityPath= in the connection string");
         }
         this.connectionString = withoutPart(settings.connectionString(), "EntityPath");
-        KafkaCheckpointStore.ensureTopic(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.replication());
-        this.store = new KafkaCheckpointStore(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.clock());
+        if (blob != null) {
+            this.store = blob;
+        } else {
+            KafkaCheckpointStore.ensureTopic(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.replication());
+            this.store = new KafkaCheckpointStore(settings.kafkaClientProperties(), settings.checkpointTopic(), settings.clock());
+        }
+    }
+
+    /** Where the checkpoints are: the Kafka topic, or the Blob container and its account URL. */
+    public String checkpoints() {
+        return store.describe();
     }
 
     /** The namespace as it may be shown: {@code sb://host/}. */
@@ -228,11 +248,29 @@ public final class EventHubsBridge implements AutoCloseable {
             PartitionWriter writer = writers.computeIfAbsent(partition, p -> new PartitionWriter(settings.kafkaClientProperties(),
                     context.getFullyQualifiedNamespace(), context.getEventHubName(), context.getConsumerGroup(), p,
                     settings.targetTopic(), store, settings.beforeCommit()));
-            written.addAndGet(writer.write(batch.getEvents()));
+            int copied = writer.write(batch.getEvents());
+            written.addAndGet(copied);
+            if (copied > 0) {
+                checkpointAfterCommit(partition, writer.committed());
+            }
         } catch (RuntimeException e) {
             // reported even after abandon(): a fenced zombie saying so is what a failure drill wants to see
             report("partition " + partition + ": " + explain(e) + "; the partition restarts from its last checkpoint");
             throw e;
+        }
+    }
+
+    /**
+     * Stores the checkpoint of a committed batch where the store cannot take part in the transaction (Blob). When that
+     * fails the events are in Kafka already: the bridge goes on, and the next batch's checkpoint covers both. Only a
+     * restart before that copies them again.
+     */
+    private void checkpointAfterCommit(String partition, Checkpoint checkpoint) {
+        try {
+            store.afterCommit(checkpoint);
+        } catch (RuntimeException e) {
+            report("partition " + partition + ": checkpoint not stored (" + explain(e) + "); the batch is in Kafka, the next "
+                    + "checkpoint covers it (a restart before then copies it again)");
         }
     }
 

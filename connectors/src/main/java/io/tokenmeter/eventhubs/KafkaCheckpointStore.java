@@ -1,6 +1,5 @@
 package io.tokenmeter.eventhubs;
 
-import com.azure.messaging.eventhubs.CheckpointStore;
 import com.azure.messaging.eventhubs.models.Checkpoint;
 import com.azure.messaging.eventhubs.models.PartitionOwnership;
 import java.time.Clock;
@@ -49,7 +48,7 @@ import reactor.core.publisher.Mono;
  * a short while. That is harmless: every owner writes through the same transactional.id, so the newer producer's
  * {@code initTransactions()} fences the older one and only one of them can commit.
  */
-public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseable {
+public final class KafkaCheckpointStore implements BridgeCheckpoints {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
 
@@ -184,6 +183,7 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
      * waiting for transactions still open on the topic to end, so a checkpoint that a fenced predecessor committed
      * just before the fencing is seen. Other calls on this store are not held up meanwhile.
      */
+    @Override
     public Optional<Checkpoint> latestCheckpoint(String namespace, String hub, String group, String partitionId) {
         String key = CheckpointRecords.key(CheckpointRecords.CHECKPOINT, namespace, hub, group, partitionId);
         long end = highWatermark();
@@ -211,6 +211,21 @@ public final class KafkaCheckpointStore implements CheckpointStore, AutoCloseabl
     ProducerRecord<byte[], byte[]> checkpointRecord(Checkpoint checkpoint) {
         return new ProducerRecord<>(topic, 0, CheckpointRecords.checkpointKey(checkpoint).getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 CheckpointRecords.encode(checkpoint));
+    }
+
+    @Override
+    public Optional<ProducerRecord<byte[], byte[]>> inTransaction(Checkpoint checkpoint) {
+        return Optional.of(checkpointRecord(checkpoint));
+    }
+
+    /** Nothing left to do: the checkpoint was committed with the batch. */
+    @Override
+    public void afterCommit(Checkpoint checkpoint) {
+    }
+
+    @Override
+    public String describe() {
+        return topic;
     }
 
     private void send(String key, byte[] value) {

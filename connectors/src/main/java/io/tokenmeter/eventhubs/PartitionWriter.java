@@ -16,7 +16,8 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * Copies the events of one Event Hubs partition into Kafka, each batch and its checkpoint in one transaction.
+ * Copies the events of one Event Hubs partition into Kafka, each batch in one transaction, with its checkpoint in
+ * that transaction (Kafka checkpoints) or stored right after the commit (Blob checkpoints, see {@link BlobCheckpoints}).
  *
  * <p>There is one writer, and so one transactional producer, per owned partition, with
  * {@code transactional.id = tokenmeter-bridge-<namespace>-<hub>-<consumerGroup>-<partition>}. The id depends only on
@@ -41,14 +42,15 @@ final class PartitionWriter implements AutoCloseable {
     private final String group;
     private final String partitionId;
     private final String targetTopic;
-    private final KafkaCheckpointStore store;
+    private final BridgeCheckpoints store;
     private final Consumer<String> beforeCommit;
     private final KafkaProducer<byte[], byte[]> producer;
     private long lastSequence = -1;
+    private Checkpoint committed;
     private boolean broken;
 
     PartitionWriter(Map<String, Object> clientProps, String namespace, String hub, String group, String partitionId,
-                    String targetTopic, KafkaCheckpointStore store, Consumer<String> beforeCommit) {
+                    String targetTopic, BridgeCheckpoints store, Consumer<String> beforeCommit) {
         this.namespace = namespace;
         this.hub = hub;
         this.group = group;
@@ -79,7 +81,10 @@ final class PartitionWriter implements AutoCloseable {
         return String.join("-", "tokenmeter-bridge", namespace, hub, group, partitionId);
     }
 
-    /** Writes the events above the committed checkpoint and the new checkpoint in one transaction; returns how many. */
+    /**
+     * Writes the events above the committed checkpoint in one transaction, with the new checkpoint when the store takes
+     * part in transactions; returns how many. The store's {@code afterCommit} is left to the caller.
+     */
     int write(List<EventData> events) {
         if (broken) {
             throw new IllegalStateException("the Kafka transaction of partition " + partitionId + " failed; the partition restarts from its checkpoint");
@@ -89,14 +94,14 @@ final class PartitionWriter implements AutoCloseable {
             return 0;
         }
         EventData last = fresh.get(fresh.size() - 1);
+        Checkpoint checkpoint = new Checkpoint().setFullyQualifiedNamespace(namespace).setEventHubName(hub).setConsumerGroup(group)
+                .setPartitionId(partitionId).setSequenceNumber(last.getSequenceNumber()).setOffsetString(last.getOffsetString());
         try {
             producer.beginTransaction();
             for (EventData event : fresh) {
                 producer.send(record(event));
             }
-            Checkpoint checkpoint = new Checkpoint().setFullyQualifiedNamespace(namespace).setEventHubName(hub).setConsumerGroup(group)
-                    .setPartitionId(partitionId).setSequenceNumber(last.getSequenceNumber()).setOffsetString(last.getOffsetString());
-            producer.send(store.checkpointRecord(checkpoint));
+            store.inTransaction(checkpoint).ifPresent(producer::send);
             beforeCommit.accept(partitionId);
             producer.commitTransaction();
         } catch (RuntimeException e) {
@@ -104,7 +109,13 @@ final class PartitionWriter implements AutoCloseable {
             throw e;
         }
         lastSequence = last.getSequenceNumber();
+        committed = checkpoint;
         return fresh.size();
+    }
+
+    /** The checkpoint of the last committed batch, or null before the first. */
+    Checkpoint committed() {
+        return committed;
     }
 
     private ProducerRecord<byte[], byte[]> record(EventData event) {
