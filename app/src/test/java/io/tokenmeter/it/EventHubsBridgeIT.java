@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tokenmeter.cli.CliRun;
 import io.tokenmeter.embedded.SharedKafka;
 import io.tokenmeter.eventhubs.EventHubsBridge;
-import io.tokenmeter.eventhubs.LocalEventHubs;
+import io.tokenmeter.embedded.LocalEventHubs;
 import io.tokenmeter.service.StreamsService;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
