@@ -158,6 +158,79 @@ class EventHubsBridgeIT {
     }
 
     @Test
+    void aNamespaceLostMidStreamIsOneLineAndTheBridgeCarriesOnExactlyOnceWhenItComesBack(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-outage"); LocalEventHubs hubs = LocalEventHubs.start("hub", 2)) {
+            String topic = fixture.topics.ingestRaw().name();
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            List<String> expected = new ArrayList<>();
+            try (EventHubsBridge bridge = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add))) {
+                bridge.start();
+                publishRounds(hubs, expected, 0, 10); // 200 events while the namespace is there
+                awaitWritten(bridge, 200, Duration.ofSeconds(60));
+                assertThat(reports).as("nothing went wrong yet").isEmpty();
+
+                hubs.goOffline();
+                long offline = System.nanoTime();
+                publishRounds(hubs, expected, 10, 10); // the namespace keeps what producers sent meanwhile
+                long reportDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+                while (reports.isEmpty() && System.nanoTime() < reportDeadline) {
+                    Thread.sleep(100);
+                }
+                System.out.printf("first report %.1f s after the namespace went away: %s%n", (System.nanoTime() - offline) / 1e9,
+                        reports.isEmpty() ? "-" : reports.get(0));
+                Thread.sleep(5_000); // long enough for several retries
+                long writtenWhileOffline = bridge.written();
+
+                hubs.goOnline();
+                long online = System.nanoTime();
+                awaitWritten(bridge, 400, Duration.ofSeconds(120));
+                double recovery = (System.nanoTime() - online) / 1e9;
+                publishRounds(hubs, expected, 20, 5); // and it keeps streaming
+                awaitWritten(bridge, 500, Duration.ofSeconds(60));
+                System.out.printf("namespace offline %.1f s; the bridge copied the 200 events held meanwhile %.1f s after it came back; "
+                        + "reports: %s%n", (online - offline) / 1e9, recovery, reports);
+
+                assertThat(writtenWhileOffline).as("nothing was copied while the namespace was away").isEqualTo(200);
+                assertThat(bridge.written()).as(String.join("; ", reports)).isEqualTo(500);
+            }
+            assertThat(reports).as("the outage was reported, and the recovery").first().asString()
+                    .isEqualTo("cannot reach Event Hubs namespace localhost (connection refused on port " + hubs.port()
+                            + "); the bridge keeps retrying and carries on from its checkpoints when it answers");
+            assertThat(reports).contains("Event Hubs namespace localhost answers again");
+            assertThat(reports).allSatisfy(r -> assertThat(r).doesNotContain("s3cr3t", "\n", "\tat ", "Exception")
+                    .contains("localhost"));
+            List<ConsumerRecord<byte[], byte[]>> records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                    r -> r.size() >= 500, Duration.ofSeconds(30));
+            records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(), r -> false, Duration.ofSeconds(3));
+            Map<String, Long> counts = records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(counts.values()).as("every event exactly once").allMatch(c -> c == 1L);
+        }
+    }
+
+    /** {@code rounds} rounds of 10 events on each of 2 partitions, 100 ms apart; adds their bodies to {@code expected}. */
+    private static void publishRounds(LocalEventHubs hubs, List<String> expected, int firstRound, int rounds) throws InterruptedException {
+        for (int round = firstRound; round < firstRound + rounds; round++) {
+            for (int p = 0; p < 2; p++) {
+                for (int i = 0; i < 10; i++) {
+                    String body = "p" + p + "-" + (round * 10 + i);
+                    hubs.publish(p, body);
+                    expected.add(body);
+                }
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void awaitWritten(EventHubsBridge bridge, long count, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (bridge.written() < count && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+    }
+
+    @Test
     void copiesTwentyThousandEventsExactlyOnceAndReportsThroughput(SharedKafka.Cluster cluster) throws Exception {
         try (ServiceFixture fixture = prepare(cluster, "eh-bridge-volume"); LocalEventHubs hubs = LocalEventHubs.start("hub", 4)) {
             int perPartition = 5_000;

@@ -28,6 +28,9 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -110,7 +113,10 @@ public final class EventHubsBridge implements AutoCloseable {
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
     private volatile boolean abandoned;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long lastEventNanos = System.nanoTime();
+    private boolean unreachable; // watchdog thread only
     private EventProcessorClient processor;
+    private ScheduledExecutorService watchdog;
 
     public EventHubsBridge(Settings settings) {
         this.settings = settings;
@@ -167,7 +173,33 @@ public final class EventHubsBridge implements AutoCloseable {
                 })
                 .buildEventProcessorClient();
         processor.start();
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "eventhubs-bridge-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long interval = settings.loadBalancingInterval().toMillis();
+        watchdog.scheduleWithFixedDelay(this::watch, interval, interval, TimeUnit.MILLISECONDS);
         return partitions;
+    }
+
+    /**
+     * The SDK recovers lost connections by itself but says nothing while it retries: when no event came in for an
+     * interval, a plain TCP connection tells whether the namespace still answers, and a lost one is reported.
+     */
+    private void watch() {
+        if (closed.get() || abandoned || System.nanoTime() - lastEventNanos < settings.loadBalancingInterval().toNanos()) {
+            return;
+        }
+        Optional<String> problem = probe();
+        if (problem.isPresent()) {
+            unreachable = true;
+            report(problem.get() + "; the bridge keeps retrying and carries on from its checkpoints when it answers");
+        } else if (unreachable) {
+            unreachable = false;
+            lastReports.clear();
+            settings.report().accept("Event Hubs namespace " + host + " answers again");
+        }
     }
 
     private List<String> awaitHub() throws InterruptedException {
@@ -222,6 +254,7 @@ public final class EventHubsBridge implements AutoCloseable {
         if (batch.getEvents().isEmpty()) {
             return;
         }
+        lastEventNanos = System.nanoTime();
         PartitionContext context = batch.getPartitionContext();
         String partition = context.getPartitionId();
         try {
@@ -321,6 +354,9 @@ public final class EventHubsBridge implements AutoCloseable {
      */
     public void abandon() {
         abandoned = true;
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
         if (processor != null) {
             processor.stop();
         }
@@ -331,6 +367,9 @@ public final class EventHubsBridge implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (watchdog != null) {
+            watchdog.shutdownNow();
         }
         if (processor != null && !abandoned) {
             processor.stop();
