@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tokenmeter.cli.CliRun;
 import io.tokenmeter.embedded.SharedKafka;
 import io.tokenmeter.eventhubs.EventHubsBridge;
+import io.tokenmeter.eventhubs.KafkaCheckpointStore;
 import io.tokenmeter.embedded.LocalEventHubs;
 import io.tokenmeter.service.StreamsService;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -207,6 +209,126 @@ class EventHubsBridgeIT {
             assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(expected);
             assertThat(counts.values()).as("every event exactly once").allMatch(c -> c == 1L);
         }
+    }
+
+    @Test
+    void twoLiveInstancesSplitThePartitionsAndTheSurvivorTakesOverExactlyOnce(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-pair"); LocalEventHubs hubs = LocalEventHubs.start("hub", 4)) {
+            String topic = fixture.topics.ingestRaw().name();
+            String checkpoints = fixture.topics.prefix() + "eventhubs-checkpoints";
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            List<String> expected = Collections.synchronizedList(new ArrayList<>());
+            AtomicInteger round = new AtomicInteger();
+            java.util.concurrent.atomic.AtomicBoolean publishing = new java.util.concurrent.atomic.AtomicBoolean(true);
+            Thread publisher = new Thread(() -> { // 5 events per partition every 100 ms while both instances run and one stops
+                while (publishing.get()) {
+                    int r = round.getAndIncrement();
+                    for (int p = 0; p < 4; p++) {
+                        for (int i = 0; i < 5; i++) {
+                            String body = "p" + p + "-" + (r * 5 + i);
+                            hubs.publish(p, body);
+                            expected.add(body);
+                        }
+                    }
+                    try {
+                        Thread.sleep(100);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            }, "publisher");
+            EventHubsBridge first = new EventHubsBridge(settings(fixture, hubs, p -> { }, r -> reports.add("first: " + r)));
+            EventHubsBridge second = new EventHubsBridge(settings(fixture, hubs, p -> { }, r -> reports.add("second: " + r)));
+            try (KafkaCheckpointStore store = new KafkaCheckpointStore(fixture.config.kafkaClientProperties(), checkpoints, java.time.Clock.systemUTC())) {
+                publisher.start();
+                first.start();
+                second.start();
+                long split = System.nanoTime();
+                long deadline = split + TimeUnit.SECONDS.toNanos(90);
+                // GREEDY balancing may briefly give a partition to both (fencing keeps that harmless): wait for the settled split
+                Set<String> ofFirst = first.partitions();
+                Set<String> ofSecond = second.partitions();
+                Map<String, String> owners = owners(store);
+                while (!settledSplit(ofFirst, ofSecond, owners, first.ownerId(), second.ownerId()) && System.nanoTime() < deadline) {
+                    Thread.sleep(200);
+                    ofFirst = first.partitions();
+                    ofSecond = second.partitions();
+                    owners = owners(store);
+                }
+                System.out.printf("two live instances split 4 partitions %s / %s in %.1f s%n", ofFirst, ofSecond, (System.nanoTime() - split) / 1e9);
+                assertThat(ofFirst).hasSize(2).doesNotContainAnyElementsOf(ofSecond);
+                assertThat(ofSecond).hasSize(2);
+                assertThat(owners).as("each partition has one owner, the instance processing it").containsOnlyKeys("0", "1", "2", "3");
+                for (String p : ofFirst) {
+                    assertThat(owners.get(p)).isEqualTo(first.ownerId());
+                }
+                for (String p : ofSecond) {
+                    assertThat(owners.get(p)).isEqualTo(second.ownerId());
+                }
+                long writtenByFirst = awaitGrowth(first);
+                long writtenBySecond = awaitGrowth(second);
+                assertThat(writtenByFirst).as("both instances copy while both run").isPositive();
+                assertThat(writtenBySecond).isPositive();
+
+                assertThat(second.partitions()).hasSize(2);
+                long takeover = System.nanoTime();
+                first.close(); // stops while both run and events keep coming: the second takes its partitions over
+                System.out.printf("the stopping instance's close() took %.1f s%n", (System.nanoTime() - takeover) / 1e9);
+                deadline = takeover + TimeUnit.SECONDS.toNanos(90);
+                while (second.partitions().size() < 4 && System.nanoTime() < deadline) {
+                    Thread.sleep(100);
+                }
+                System.out.printf("the survivor took over all 4 partitions %.1f s after the other stopped%n", (System.nanoTime() - takeover) / 1e9);
+                assertThat(second.partitions()).containsExactlyInAnyOrder("0", "1", "2", "3");
+                Thread.sleep(1_000);
+                publishing.set(false);
+                publisher.join(5_000);
+                int total = expected.size();
+                awaitWritten(second, total - first.written(), Duration.ofSeconds(90));
+                assertThat(owners(store)).as("every partition is the survivor's").containsOnlyKeys("0", "1", "2", "3")
+                        .allSatisfy((p, owner) -> assertThat(owner).isEqualTo(second.ownerId()));
+                assertThat(first.written() + second.written()).as(String.join("; ", reports)).isEqualTo(total);
+                System.out.printf("%d events: %d copied by the instance that stopped, %d by the survivor; reports: %s%n", total,
+                        first.written(), second.written(), reports);
+            } finally {
+                publishing.set(false);
+                second.close();
+                first.close();
+            }
+            List<ConsumerRecord<byte[], byte[]>> records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(),
+                    r -> r.size() >= expected.size(), Duration.ofSeconds(30));
+            records = fixture.read(topic, new ByteArrayDeserializer(), new ByteArrayDeserializer(), r -> false, Duration.ofSeconds(3));
+            Map<String, Long> counts = records.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8))
+                    .collect(Collectors.groupingBy(Function.identity(), Collectors.counting()));
+            assertThat(counts.keySet()).containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(counts.values()).as("every event exactly once").allMatch(c -> c == 1L);
+        }
+    }
+
+    private static boolean settledSplit(Set<String> first, Set<String> second, Map<String, String> owners, String firstId, String secondId) {
+        return first.size() == 2 && second.size() == 2 && first.stream().noneMatch(second::contains) && owners.size() == 4
+                && first.stream().allMatch(p -> firstId.equals(owners.get(p))) && second.stream().allMatch(p -> secondId.equals(owners.get(p)));
+    }
+
+    /** Partition id to owner id, as the ownership records in the checkpoint topic say (released partitions left out). */
+    private static Map<String, String> owners(KafkaCheckpointStore store) {
+        Map<String, String> owners = new HashMap<>();
+        store.listOwnership("localhost", "hub", "$default").toIterable().forEach(o -> {
+            if (o.getOwnerId() != null && !o.getOwnerId().isEmpty()) {
+                owners.put(o.getPartitionId(), o.getOwnerId());
+            }
+        });
+        return owners;
+    }
+
+    /** How many more events {@code bridge} copies within 10 s from now. */
+    private static long awaitGrowth(EventHubsBridge bridge) throws InterruptedException {
+        long before = bridge.written();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (bridge.written() == before && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        return bridge.written() - before;
     }
 
     /** {@code rounds} rounds of 10 events on each of 2 partitions, 100 ms apart; adds their bodies to {@code expected}. */

@@ -27,6 +27,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -109,6 +110,7 @@ public final class EventHubsBridge implements AutoCloseable {
     private final String host;
     private final KafkaCheckpointStore store;
     private final Map<String, PartitionWriter> writers = new ConcurrentHashMap<>();
+    private final Set<String> owned = ConcurrentHashMap.newKeySet();
     private final AtomicLong written = new AtomicLong();
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
     private volatile boolean abandoned;
@@ -140,6 +142,16 @@ public final class EventHubsBridge implements AutoCloseable {
         return hub;
     }
 
+    /** The partitions this instance processes now. */
+    public Set<String> partitions() {
+        return Set.copyOf(owned);
+    }
+
+    /** This instance's owner id in the partition ownership records; null before {@link #start()}. */
+    public String ownerId() {
+        return processor == null ? null : processor.getIdentifier();
+    }
+
     /** Events written to Kafka (committed) since start. */
     public long written() {
         return written.get();
@@ -164,7 +176,11 @@ public final class EventHubsBridge implements AutoCloseable {
                 .initialPartitionEventPosition(p -> initial)
                 .retryOptions(retryOptions(Duration.ofSeconds(30)))
                 .processEventBatch(this::onBatch, settings.maxBatchSize(), settings.maxWait())
-                .processPartitionClose(close -> closeWriter(close.getPartitionContext().getPartitionId()))
+                .processPartitionInitialization(init -> owned.add(init.getPartitionContext().getPartitionId()))
+                .processPartitionClose(close -> {
+                    owned.remove(close.getPartitionContext().getPartitionId());
+                    closeWriter(close.getPartitionContext().getPartitionId());
+                })
                 .processError(error -> {
                     if (!abandoned && !closed.get()) { // stop() itself raises "Scheduler unavailable"
                         report("partition " + (error.getPartitionContext() == null ? "-" : error.getPartitionContext().getPartitionId())
