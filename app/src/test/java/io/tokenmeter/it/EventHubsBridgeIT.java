@@ -1,9 +1,15 @@
 package io.tokenmeter.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.azure.core.credential.AccessToken;
+import com.azure.core.credential.TokenCredential;
 
 import io.tokenmeter.cli.CliRun;
 import io.tokenmeter.embedded.SharedKafka;
+import io.tokenmeter.eventhubs.EntraCredentials;
 import io.tokenmeter.eventhubs.EventHubsBridge;
 import io.tokenmeter.eventhubs.KafkaCheckpointStore;
 import io.tokenmeter.embedded.LocalEventHubs;
@@ -11,6 +17,7 @@ import io.tokenmeter.service.StreamsService;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HashMap;
@@ -22,6 +29,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -31,6 +39,7 @@ import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import reactor.core.publisher.Mono;
 
 /** `tokenmeter bridge eventhubs` and {@link EventHubsBridge} against a local AMQP Event Hubs peer and the embedded broker. */
 @ExtendWith(SharedKafka.class)
@@ -329,6 +338,62 @@ class EventHubsBridgeIT {
             Thread.sleep(50);
         }
         return bridge.written() - before;
+    }
+
+    @Test
+    void withMicrosoftEntraIdTheCredentialsTokenReachesCbsAsAJwt(SharedKafka.Cluster cluster) throws Exception {
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-entra"); LocalEventHubs hubs = LocalEventHubs.start("hub", 2)) {
+            hubs.publish(0, "e0", "e1");
+            hubs.publish(1, "e2");
+            AtomicInteger tokensAsked = new AtomicInteger();
+            List<String> scopes = Collections.synchronizedList(new ArrayList<>());
+            TokenCredential credential = request -> {
+                tokensAsked.incrementAndGet();
+                scopes.addAll(request.getScopes());
+                return Mono.just(new AccessToken("header.payload.signature", OffsetDateTime.now().plusHours(1)));
+            };
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            // the peer's connection string only names the endpoint (plain AMQP, emulator mode); the credential signs in
+            try (EventHubsBridge bridge = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add),
+                    new EventHubsBridge.SignIn("localhost", credential))) {
+                bridge.start();
+                awaitWritten(bridge, 3, Duration.ofSeconds(60));
+                assertThat(bridge.written()).as(String.join("; ", reports)).isEqualTo(3);
+            }
+            assertThat(tokensAsked.get()).isPositive();
+            assertThat(scopes).containsOnly("https://eventhubs.azure.net/.default");
+            assertThat(hubs.tokenTypes()).isNotEmpty().containsOnly("jwt");
+        }
+    }
+
+    @Test
+    void noMicrosoftEntraIdCredentialIsOneClearLineRetriedWithBackoff(SharedKafka.Cluster cluster) throws Exception {
+        assumeTrue(System.getenv("AZURE_CLIENT_ID") == null && System.getenv("AZURE_TENANT_ID") == null,
+                "an Azure identity is configured in this environment");
+        try (ServiceFixture fixture = prepare(cluster, "eh-bridge-entra-none"); LocalEventHubs hubs = LocalEventHubs.start("hub", 1)) {
+            List<String> reports = Collections.synchronizedList(new ArrayList<>());
+            for (String kind : List.of("environment", "default")) {
+                reports.clear();
+                long t0 = System.nanoTime();
+                try (EventHubsBridge bridge = new EventHubsBridge(settings(fixture, hubs, p -> { }, reports::add).withMaxConnectAttempts(2),
+                        new EventHubsBridge.SignIn("localhost", EntraCredentials.create(kind)))) {
+                    IllegalStateException failure = assertThrows(IllegalStateException.class, bridge::start);
+                    System.out.printf("--credential %s: gave up after 2 attempts in %.1f s: %s%n", kind, (System.nanoTime() - t0) / 1e9,
+                            failure.getMessage());
+                    // with nothing configured the environment credential is unavailable; the default chain may instead get an
+                    // answer from whatever listens at the managed-identity endpoint (here a proxy's 403) and so fail
+                    String start = kind.equals("environment")
+                            ? Pattern.quote("no Microsoft Entra ID credential is available to sign in to Event Hubs namespace localhost (")
+                            : "(no Microsoft Entra ID credential is available to sign in to|Microsoft Entra ID sign-in for) Event Hubs namespace localhost"
+                                    + "( failed)? \\(";
+                    assertThat(failure.getMessage()).matches(start + ".*\\) \\(gave up after 2 attempt\\(s\\)\\)")
+                            .doesNotContain("\n", "\tat ", "s3cr3t");
+                    assertThat(reports).singleElement().asString().matches(start + ".*\\); retrying in 1 s")
+                            .doesNotContain("\n", "https://", "s3cr3t");
+                }
+            }
+            assertThat(hubs.putTokens()).as("no token ever reached the peer").isZero();
+        }
     }
 
     /** {@code rounds} rounds of 10 events on each of 2 partitions, 100 ms apart; adds their bodies to {@code expected}. */
