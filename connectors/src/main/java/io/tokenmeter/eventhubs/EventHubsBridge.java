@@ -209,7 +209,7 @@ public final class EventHubsBridge implements AutoCloseable {
             builder.connectionString(connectionString, hub);
         }
         if (signIn != null) {
-            builder.credential(host, hub, signIn.credential());
+            builder.credential(host, hub, signIn.credential()); // after the connection string: its endpoint stays, its key goes
         }
         processor = builder
                 .consumerGroup(settings.consumerGroup())
@@ -272,8 +272,8 @@ public final class EventHubsBridge implements AutoCloseable {
             if (signIn != null) {
                 builder.credential(host, hub, signIn.credential());
             }
-            try (EventHubConsumerAsyncClient client = builder.consumerGroup(settings.consumerGroup()).retryOptions(retryOptions(Duration.ofSeconds(10)).setMaxRetries(0))
-                    .buildAsyncConsumerClient()) {
+            try (EventHubConsumerAsyncClient client = builder.consumerGroup(settings.consumerGroup())
+                    .retryOptions(retryOptions(Duration.ofSeconds(10)).setMaxRetries(0)).buildAsyncConsumerClient()) {
                 EventHubProperties properties = client.getEventHubProperties().block(Duration.ofSeconds(20));
                 return properties.getPartitionIds().stream().toList();
             } catch (RuntimeException e) {
@@ -301,7 +301,8 @@ public final class EventHubsBridge implements AutoCloseable {
             socket.connect(new InetSocketAddress(endpoint.getHost(), port), 5_000);
             return Optional.empty();
         } catch (UnknownHostException e) {
-            return Optional.of("cannot resolve " + ns + (connectionString == null ? " (check --namespace)" : " (check the Endpoint of the connection string)"));
+            return Optional.of("cannot resolve " + ns + (connectionString == null ? " (check --namespace)"
+                    : " (check the Endpoint of the connection string)"));
         } catch (ConnectException e) {
             return Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
         } catch (SocketTimeoutException e) {
@@ -378,7 +379,8 @@ public final class EventHubsBridge implements AutoCloseable {
                 return "Microsoft Entra ID sign-in for " + ns + " failed (" + credentialDetail(t) + ")";
             }
             if (t instanceof UnknownHostException) {
-                return "cannot resolve " + ns + (connectionString == null ? " (check --namespace)" : " (check the Endpoint of the connection string)");
+                return "cannot resolve " + ns + (connectionString == null ? " (check --namespace)"
+                        : " (check the Endpoint of the connection string)");
             }
             if (t instanceof ConnectException) {
                 return "cannot reach " + ns + " (connection refused)";
