@@ -4,6 +4,7 @@ import ch.qos.logback.classic.Level;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.eventhubs.BlobCheckpoints;
 import io.tokenmeter.eventhubs.ConnectionStrings;
+import io.tokenmeter.eventhubs.EntraCredentials;
 import io.tokenmeter.eventhubs.EventHubsBridge;
 import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
@@ -56,6 +57,11 @@ final class BridgeCommand implements Runnable {
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --consumer-group tokenmeter --start latest",
                 "  export EVENTHUBS_CHECKPOINT_BLOB_CONNECTION_STRING='DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...'",
                 "  tokenmeter bridge eventhubs --eventhub apim-llm-logs --checkpoint-store blob --blob-container checkpoints",
+                "  tokenmeter bridge eventhubs --namespace myns --eventhub apim-llm-logs --credential managed-identity",
+                "",
+                "With --namespace the bridge signs in with Microsoft Entra ID; the identity needs the role Azure Event Hubs Data",
+                "Receiver on the hub. --credential default tries, in turn: AZURE_* environment variables (service principal),",
+                "workload identity, managed identity, Azure CLI (az login), Azure PowerShell and Azure Developer CLI.",
                 "",
                 "Connection strings are secrets: prefer the environment variables (command lines are visible to other users);",
                 "only the namespace host and the storage account URL are ever printed."})
@@ -66,8 +72,14 @@ final class BridgeCommand implements Runnable {
         String connectionString;
 
         @Option(names = "--namespace", paramLabel = "NS",
-                    description = "Fully qualified namespace for Microsoft Entra ID sign-in (DefaultAzureCredential). Not supported in this build.")
+                    description = "Sign in to this namespace with Microsoft Entra ID instead of a connection string: myns or "
+                            + "myns.servicebus.windows.net. Needs --eventhub.")
         String namespace;
+
+        @Option(names = "--credential", paramLabel = "KIND", defaultValue = "default",
+                description = "With --namespace: default, environment, managed-identity or azure-cli. Default: ${DEFAULT-VALUE} "
+                        + "(DefaultAzureCredential).")
+        String credential;
 
         @Option(names = "--eventhub", paramLabel = "NAME", description = "Event hub name (default: EntityPath of the connection string).")
         String eventHub;
@@ -115,15 +127,24 @@ final class BridgeCommand implements Runnable {
         public Integer call() throws Exception {
             Logging.toConsole(Level.WARN);
             // the bridge reports these failures itself, in one line: the Azure SDK and a fenced producer log stack traces
-            Logging.silence("com.azure", "reactor", "org.apache.qpid", "org.apache.kafka.clients.producer.internals.TransactionManager");
+            Logging.silence("com.azure", "com.microsoft.aad.msal4j", "reactor", "org.apache.qpid", "org.apache.kafka.clients.producer.internals.TransactionManager");
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
+            EventHubsBridge.SignIn signIn = null;
             if (namespace != null) {
-                // azure-identity (DefaultAzureCredential) and its MSAL dependencies are not part of this build
-                throw new IllegalArgumentException("--namespace (Microsoft Entra ID sign-in) is not supported in this build; "
-                        + "use --connection-string or EVENTHUBS_CONNECTION_STRING");
-            }
-            if (connectionString == null || connectionString.isBlank()) {
+                if (spec.commandLine().getParseResult().hasMatchedOption("--connection-string")) {
+                    throw new IllegalArgumentException("--namespace and --connection-string exclude each other: sign in with Microsoft Entra ID "
+                            + "or with the connection string's key");
+                }
+                if (eventHub == null || eventHub.isBlank()) {
+                    throw new IllegalArgumentException("--eventhub is required with --namespace");
+                }
+                String fullyQualified = EventHubsBridge.SignIn.fullyQualified(namespace);
+                signIn = new EventHubsBridge.SignIn(fullyQualified, EntraCredentials.create(credential));
+                connectionString = null; // EVENTHUBS_CONNECTION_STRING, if set, is not used
+            } else if (spec.commandLine().getParseResult().hasMatchedOption("--credential")) {
+                throw new IllegalArgumentException("--credential goes with --namespace (a connection string carries its own key)");
+            } else if (connectionString == null || connectionString.isBlank()) {
                 throw new IllegalArgumentException("no Event Hubs connection string: pass --connection-string or set EVENTHUBS_CONNECTION_STRING");
             }
             EventHubsBridge.Start from = switch (start.toLowerCase(Locale.ROOT)) {
@@ -161,7 +182,7 @@ final class BridgeCommand implements Runnable {
                         }
                     });
             CountDownLatch stopped = new CountDownLatch(1);
-            try (EventHubsBridge bridge = new EventHubsBridge(settings, blob ? BlobCheckpoints.open(blobConnectionString, blobContainer) : null)) {
+            try (EventHubsBridge bridge = new EventHubsBridge(settings, signIn, blob ? BlobCheckpoints.open(blobConnectionString, blobContainer) : null)) {
                 Thread shutdown = new Thread(() -> {
                     bridge.close();
                     stopped.countDown();

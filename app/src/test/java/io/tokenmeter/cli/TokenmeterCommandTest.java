@@ -52,9 +52,12 @@ class TokenmeterCommandTest {
         return all;
     }
 
-    /** The commands that do work (no subcommands of their own), but bench, which brings its own embedded broker. */
+    /**
+     * The commands that do work (no subcommands of their own), but bench, which brings its own embedded broker, and
+     * eventhubs-local, which plays Azure and never talks to Kafka.
+     */
     static Stream<String> kafkaCommands() {
-        return commands().filter(c -> !c.equals("bench") && isLeaf(c));
+        return commands().filter(c -> !c.equals("bench") && !c.equals("eventhubs-local") && isLeaf(c));
     }
 
     private static boolean isLeaf(String command) {
@@ -169,7 +172,7 @@ class TokenmeterCommandTest {
 
     @Test
     void subcommandListIsWhatTheReadmeTours() {
-        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "prices", "budgets", "bench", "config"));
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "eventhubs-local", "prices", "budgets", "bench", "config"));
     }
 
     @Test
@@ -180,11 +183,35 @@ class TokenmeterCommandTest {
                 + System.lineSeparator());
     }
 
-    @Test
-    void bridgeEventhubsWithANamespaceSaysEntraSignInIsNotInThisBuild() {
-        Run run = run("bridge", "eventhubs", "--namespace", "myns.servicebus.windows.net", "--eventhub", "hub");
+    @ParameterizedTest
+    @MethodSource("badSignIns")
+    void bridgeEventhubsSignInMistakesAreOneLine(List<String> args, String error) {
+        List<String> all = new java.util.ArrayList<>(List.of("bridge", "eventhubs", "--schema-registry", "mock://cli"));
+        all.addAll(args);
+        Run run = run(all.toArray(String[]::new));
         assertThat(run.exit()).isEqualTo(1);
-        assertThat(run.err()).contains("--namespace (Microsoft Entra ID sign-in) is not supported in this build");
+        assertThat(run.err()).isEqualTo("error: " + error + System.lineSeparator());
+    }
+
+    static Stream<org.junit.jupiter.params.provider.Arguments> badSignIns() {
+        String cs = "Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=k;SharedAccessKey=topsecret";
+        return Stream.of(
+                org.junit.jupiter.params.provider.Arguments.of(List.of("--namespace", "myns", "--connection-string", cs, "--eventhub", "hub"),
+                        "--namespace and --connection-string exclude each other: sign in with Microsoft Entra ID or with the connection string's key"),
+                org.junit.jupiter.params.provider.Arguments.of(List.of("--namespace", "myns"), "--eventhub is required with --namespace"),
+                org.junit.jupiter.params.provider.Arguments.of(List.of("--namespace", "my ns!", "--eventhub", "hub"),
+                        "--namespace needs an Event Hubs namespace such as myns or myns.servicebus.windows.net, not 'my ns!'"),
+                org.junit.jupiter.params.provider.Arguments.of(List.of("--namespace", "myns", "--eventhub", "hub", "--credential", "password"),
+                        "--credential must be one of default, environment, managed-identity, azure-cli, not password"),
+                org.junit.jupiter.params.provider.Arguments.of(List.of("--connection-string", cs, "--eventhub", "hub", "--credential", "azure-cli"),
+                        "--credential goes with --namespace (a connection string carries its own key)"));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"myns, myns.servicebus.windows.net", "MyNs.servicebus.windows.net, myns.servicebus.windows.net",
+        "sb://myns.servicebus.windows.net/, myns.servicebus.windows.net", "localhost, localhost.servicebus.windows.net"})
+    void aNamespaceIsReadAsItsFullyQualifiedHost(String given, String host) {
+        assertThat(io.tokenmeter.eventhubs.EventHubsBridge.SignIn.fullyQualified(given)).isEqualTo(host);
     }
 
     @Test

@@ -10,7 +10,7 @@ import com.azure.storage.blob.models.ListBlobsOptions;
 import io.tokenmeter.cli.CliRun;
 import io.tokenmeter.embedded.SharedKafka;
 import io.tokenmeter.eventhubs.Azurite;
-import io.tokenmeter.eventhubs.LocalEventHubs;
+import io.tokenmeter.embedded.LocalEventHubs;
 import io.tokenmeter.service.StreamsService;
 import java.io.IOException;
 import java.net.ServerSocket;

@@ -4,6 +4,9 @@ import com.azure.core.amqp.AmqpRetryMode;
 import com.azure.core.amqp.AmqpRetryOptions;
 import com.azure.core.amqp.exception.AmqpErrorCondition;
 import com.azure.core.amqp.exception.AmqpException;
+import com.azure.core.credential.TokenCredential;
+import com.azure.core.exception.ClientAuthenticationException;
+import com.azure.identity.CredentialUnavailableException;
 import com.azure.messaging.eventhubs.EventHubClientBuilder;
 import com.azure.messaging.eventhubs.EventHubConsumerAsyncClient;
 import com.azure.messaging.eventhubs.EventHubProperties;
@@ -28,7 +31,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -52,7 +59,8 @@ public final class EventHubsBridge implements AutoCloseable {
     /**
      * What the bridge needs.
      *
-     * @param connectionString Event Hubs connection string (a secret: never shown, see {@link ConnectionStrings#mask})
+     * @param connectionString Event Hubs connection string (a secret: never shown, see {@link ConnectionStrings#mask}); null
+     *                         when signing in with Microsoft Entra ID ({@link SignIn})
      * @param eventHub hub name, or null to take it from the connection string's EntityPath
      * @param beforeCommit called after a batch is sent and before its transaction commits; a fault-injection point
      * @param report where one-line, secret-free problem reports go
@@ -63,7 +71,6 @@ public final class EventHubsBridge implements AutoCloseable {
                            int maxConnectAttempts, Consumer<String> beforeCommit, Consumer<String> report, Clock clock) {
 
         public Settings {
-            Objects.requireNonNull(connectionString, "connectionString");
             Objects.requireNonNull(consumerGroup, "consumerGroup");
             Objects.requireNonNull(start, "start");
             beforeCommit = beforeCommit == null ? p -> { } : beforeCommit;
@@ -102,36 +109,71 @@ public final class EventHubsBridge implements AutoCloseable {
         }
     }
 
+    /**
+     * Microsoft Entra ID sign-in: the namespace and the credential whose tokens the SDK puts on $cbs. With a
+     * connection string as well (a local emulator), the connection string names the endpoint and the credential
+     * replaces its key.
+     */
+    public record SignIn(String namespace, TokenCredential credential) {
+
+        public SignIn {
+            Objects.requireNonNull(credential, "credential");
+            namespace = fullyQualified(namespace);
+        }
+
+        /** {@code myns}, {@code myns.servicebus.windows.net} or {@code sb://myns.servicebus.windows.net/}: the host. */
+        public static String fullyQualified(String namespace) {
+            String host = namespace == null ? "" : namespace.trim().toLowerCase(Locale.ROOT).replaceFirst("^[a-z]+://", "")
+                    .replaceFirst("/.*$", "");
+            if (host.isEmpty() || !host.matches("[a-z0-9.-]+")) {
+                throw new IllegalArgumentException("--namespace needs an Event Hubs namespace such as myns or myns.servicebus.windows.net, not '"
+                        + (namespace == null ? "" : namespace.trim()) + "'");
+            }
+            return host.contains(".") ? host : host + ".servicebus.windows.net";
+        }
+    }
+
     private final Settings settings;
+    private final SignIn signIn;
     private final String connectionString;
     private final String hub;
     private final String host;
     private final BridgeCheckpoints store;
     private final Map<String, PartitionWriter> writers = new ConcurrentHashMap<>();
+    private final Set<String> owned = ConcurrentHashMap.newKeySet();
     private final AtomicLong written = new AtomicLong();
     private final Map<String, Long> lastReports = new ConcurrentHashMap<>();
     private volatile boolean abandoned;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile long lastEventNanos = System.nanoTime();
+    private boolean unreachable; // watchdog thread only
     private EventProcessorClient processor;
+    private ScheduledExecutorService watchdog;
 
     /** A bridge with its checkpoints in Kafka, in each batch's transaction. */
     public EventHubsBridge(Settings settings) {
-        this(settings, null);
+        this(settings, null, null);
     }
 
     /**
-     * A bridge with its checkpoints and partition ownership in {@code blob} (which it closes), or in Kafka when
-     * {@code blob} is null; the checkpoint topic of {@code settings} is then neither created nor used.
+     * A bridge that signs in with Microsoft Entra ID when {@code signIn} is given, else with the connection string's
+     * key; with its checkpoints and partition ownership in {@code blob} (which it closes), or in Kafka when {@code blob}
+     * is null (the checkpoint topic of {@code settings} is then neither created nor used).
      */
-    public EventHubsBridge(Settings settings, BlobCheckpoints blob) {
+    public EventHubsBridge(Settings settings, SignIn signIn, BlobCheckpoints blob) {
         this.settings = settings;
-        this.host = ConnectionStrings.namespaceHost(settings.connectionString());
-        String entityPath = part(settings.connectionString(), "EntityPath");
+        this.signIn = signIn;
+        if (settings.connectionString() == null && signIn == null) {
+            throw new IllegalArgumentException("no Event Hubs connection string and no namespace to sign in to");
+        }
+        this.host = settings.connectionString() != null ? ConnectionStrings.namespaceHost(settings.connectionString()) : signIn.namespace();
+        String entityPath = settings.connectionString() == null ? null : part(settings.connectionString(), "EntityPath");
         this.hub = settings.eventHub() != null ? settings.eventHub() : entityPath;
         if (hub == null || hub.isBlank()) {
-            throw new IllegalArgumentException("no event hub: pass --eventhub or put EntityPath= in the connection string");
+            throw new IllegalArgumentException(signIn != null ? "no event hub: --eventhub is required with --namespace"
+                    : "no event hub: pass --eventhub or put EntityPath= in the connection string");
         }
-        this.connectionString = withoutPart(settings.connectionString(), "EntityPath");
+        this.connectionString = settings.connectionString() == null ? null : withoutPart(settings.connectionString(), "EntityPath");
         if (blob != null) {
             this.store = blob;
         } else {
@@ -154,6 +196,16 @@ public final class EventHubsBridge implements AutoCloseable {
         return hub;
     }
 
+    /** The partitions this instance processes now. */
+    public Set<String> partitions() {
+        return Set.copyOf(owned);
+    }
+
+    /** This instance's owner id in the partition ownership records; null before {@link #start()}. */
+    public String ownerId() {
+        return processor == null ? null : processor.getIdentifier();
+    }
+
     /** Events written to Kafka (committed) since start. */
     public long written() {
         return written.get();
@@ -168,8 +220,14 @@ public final class EventHubsBridge implements AutoCloseable {
     public List<String> start() throws InterruptedException {
         List<String> partitions = awaitHub();
         EventPosition initial = settings.start() == Start.EARLIEST ? EventPosition.earliest() : EventPosition.latest();
-        processor = new EventProcessorClientBuilder()
-                .connectionString(connectionString, hub)
+        EventProcessorClientBuilder builder = new EventProcessorClientBuilder();
+        if (connectionString != null) {
+            builder.connectionString(connectionString, hub);
+        }
+        if (signIn != null) {
+            builder.credential(host, hub, signIn.credential()); // after the connection string: its endpoint stays, its key goes
+        }
+        processor = builder
                 .consumerGroup(settings.consumerGroup())
                 .checkpointStore(store)
                 .loadBalancingStrategy(LoadBalancingStrategy.GREEDY)
@@ -178,7 +236,11 @@ public final class EventHubsBridge implements AutoCloseable {
                 .initialPartitionEventPosition(p -> initial)
                 .retryOptions(retryOptions(Duration.ofSeconds(30)))
                 .processEventBatch(this::onBatch, settings.maxBatchSize(), settings.maxWait())
-                .processPartitionClose(close -> closeWriter(close.getPartitionContext().getPartitionId()))
+                .processPartitionInitialization(init -> owned.add(init.getPartitionContext().getPartitionId()))
+                .processPartitionClose(close -> {
+                    owned.remove(close.getPartitionContext().getPartitionId());
+                    closeWriter(close.getPartitionContext().getPartitionId());
+                })
                 .processError(error -> {
                     if (!abandoned && !closed.get()) { // stop() itself raises "Scheduler unavailable"
                         report("partition " + (error.getPartitionContext() == null ? "-" : error.getPartitionContext().getPartitionId())
@@ -187,15 +249,47 @@ public final class EventHubsBridge implements AutoCloseable {
                 })
                 .buildEventProcessorClient();
         processor.start();
+        watchdog = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread thread = new Thread(r, "eventhubs-bridge-watchdog");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long interval = settings.loadBalancingInterval().toMillis();
+        watchdog.scheduleWithFixedDelay(this::watch, interval, interval, TimeUnit.MILLISECONDS);
         return partitions;
+    }
+
+    /**
+     * The SDK recovers lost connections by itself but says nothing while it retries: when no event came in for an
+     * interval, a plain TCP connection tells whether the namespace still answers, and a lost one is reported.
+     */
+    private void watch() {
+        if (closed.get() || abandoned || System.nanoTime() - lastEventNanos < settings.loadBalancingInterval().toNanos()) {
+            return;
+        }
+        Optional<String> problem = probe();
+        if (problem.isPresent()) {
+            unreachable = true;
+            report(problem.get() + "; the bridge keeps retrying and carries on from its checkpoints when it answers");
+        } else if (unreachable) {
+            unreachable = false;
+            lastReports.clear();
+            settings.report().accept("Event Hubs namespace " + host + " answers again");
+        }
     }
 
     private List<String> awaitHub() throws InterruptedException {
         long backoff = 1;
         for (int attempt = 1; ; attempt++) {
-            try (EventHubConsumerAsyncClient client = new EventHubClientBuilder().connectionString(connectionString, hub)
-                    .consumerGroup(settings.consumerGroup()).retryOptions(retryOptions(Duration.ofSeconds(10)).setMaxRetries(0))
-                    .buildAsyncConsumerClient()) {
+            EventHubClientBuilder builder = new EventHubClientBuilder();
+            if (connectionString != null) {
+                builder.connectionString(connectionString, hub);
+            }
+            if (signIn != null) {
+                builder.credential(host, hub, signIn.credential());
+            }
+            try (EventHubConsumerAsyncClient client = builder.consumerGroup(settings.consumerGroup())
+                    .retryOptions(retryOptions(Duration.ofSeconds(10)).setMaxRetries(0)).buildAsyncConsumerClient()) {
                 EventHubProperties properties = client.getEventHubProperties().block(Duration.ofSeconds(20));
                 return properties.getPartitionIds().stream().toList();
             } catch (RuntimeException e) {
@@ -216,14 +310,15 @@ public final class EventHubsBridge implements AutoCloseable {
      */
     private Optional<String> probe() {
         String ns = "Event Hubs namespace " + host;
-        URI endpoint = URI.create(part(settings.connectionString(), "Endpoint"));
-        boolean emulator = "true".equalsIgnoreCase(part(settings.connectionString(), "UseDevelopmentEmulator"));
+        URI endpoint = URI.create(connectionString == null ? "sb://" + host + "/" : part(connectionString, "Endpoint"));
+        boolean emulator = connectionString != null && "true".equalsIgnoreCase(part(connectionString, "UseDevelopmentEmulator"));
         int port = endpoint.getPort() > 0 ? endpoint.getPort() : emulator ? 5672 : 5671;
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(endpoint.getHost(), port), 5_000);
             return Optional.empty();
         } catch (UnknownHostException e) {
-            return Optional.of("cannot resolve " + ns + " (check the Endpoint of the connection string)");
+            return Optional.of("cannot resolve " + ns + (connectionString == null ? " (check --namespace)"
+                    : " (check the Endpoint of the connection string)"));
         } catch (ConnectException e) {
             return Optional.of("cannot reach " + ns + " (connection refused on port " + port + ")");
         } catch (SocketTimeoutException e) {
@@ -242,6 +337,7 @@ public final class EventHubsBridge implements AutoCloseable {
         if (batch.getEvents().isEmpty()) {
             return;
         }
+        lastEventNanos = System.nanoTime();
         PartitionContext context = batch.getPartitionContext();
         String partition = context.getPartitionId();
         try {
@@ -305,11 +401,20 @@ public final class EventHubsBridge implements AutoCloseable {
                     return "event hub '" + hub + "' (or consumer group '" + settings.consumerGroup() + "') was not found in " + ns;
                 }
                 if (condition == AmqpErrorCondition.UNAUTHORIZED_ACCESS) {
-                    return ns + " refused the credentials of the connection string (check SharedAccessKeyName and SharedAccessKey)";
+                    return signIn != null
+                            ? ns + " refused the Microsoft Entra ID token (the identity needs the Azure Event Hubs Data Receiver role on the hub)"
+                            : ns + " refused the credentials of the connection string (check SharedAccessKeyName and SharedAccessKey)";
                 }
             }
+            if (t instanceof CredentialUnavailableException) {
+                return "no Microsoft Entra ID credential is available to sign in to " + ns + " (" + credentialDetail(t) + ")";
+            }
+            if (t instanceof ClientAuthenticationException) {
+                return "Microsoft Entra ID sign-in for " + ns + " failed (" + credentialDetail(t) + ")";
+            }
             if (t instanceof UnknownHostException) {
-                return "cannot resolve " + ns + " (check the Endpoint of the connection string)";
+                return "cannot resolve " + ns + (connectionString == null ? " (check --namespace)"
+                        : " (check the Endpoint of the connection string)");
             }
             if (t instanceof ConnectException) {
                 return "cannot reach " + ns + " (connection refused)";
@@ -329,6 +434,13 @@ public final class EventHubsBridge implements AutoCloseable {
             return "no answer from " + ns + " in time (" + ConnectionStrings.redact(oneLine(detail), settings.connectionString()) + ")";
         }
         return ns + ": " + ConnectionStrings.redact(oneLine(detail), settings.connectionString());
+    }
+
+    /** The first sentence of an azure-identity message, which lists every credential tried over many lines. */
+    private String credentialDetail(Throwable t) {
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        String flat = oneLine(message.replaceAll("https?://\\S+", "").replaceAll("To mitigate this issue, please refer to the troubleshooting guidelines here at", ""));
+        return ConnectionStrings.redact(flat, settings.connectionString());
     }
 
     private static String oneLine(String s) {
@@ -359,6 +471,9 @@ public final class EventHubsBridge implements AutoCloseable {
      */
     public void abandon() {
         abandoned = true;
+        if (watchdog != null) {
+            watchdog.shutdownNow();
+        }
         if (processor != null) {
             processor.stop();
         }
@@ -369,6 +484,9 @@ public final class EventHubsBridge implements AutoCloseable {
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
+        }
+        if (watchdog != null) {
+            watchdog.shutdownNow();
         }
         if (processor != null && !abandoned) {
             processor.stop();

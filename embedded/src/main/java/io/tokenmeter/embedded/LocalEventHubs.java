@@ -1,4 +1,4 @@
-package io.tokenmeter.eventhubs;
+package io.tokenmeter.embedded;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,10 +10,15 @@ import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.qpid.proton.Proton;
@@ -36,17 +41,26 @@ import org.apache.qpid.proton.engine.Event;
 import org.apache.qpid.proton.engine.Link;
 import org.apache.qpid.proton.engine.Receiver;
 import org.apache.qpid.proton.engine.Sender;
+import org.apache.qpid.proton.engine.Transport;
+import org.apache.qpid.proton.engine.impl.TransportImpl;
 import org.apache.qpid.proton.message.Message;
+import org.apache.qpid.proton.reactor.Acceptor;
 import org.apache.qpid.proton.reactor.Reactor;
+import org.apache.qpid.proton.reactor.Selectable;
 import org.apache.qpid.proton.reactor.impl.AcceptorImpl;
 
 /**
  * A local AMQP 1.0 peer that speaks enough of the Event Hubs protocol for {@code EventProcessorClient} in
  * development-emulator mode: SASL ANONYMOUS, $cbs put-token, $management READ, and partition receive links with
- * offset / sequence-number filters (docs/design/eventhubs-amqp-peer.md). Events are put in with {@link #publish}.
- * All proton state is touched only on the reactor thread; other threads hand over through a queue and wakeup().
+ * offset / sequence-number filters (docs/design/eventhubs-amqp-peer.md). Events are put in with {@link #publish} and
+ * kept in memory only. It backs {@code tokenmeter eventhubs-local} and the bridge's tests; it checks no credential.
+ * All proton state is touched only on the reactor thread; other threads hand over through queues and wakeup().
  */
 public final class LocalEventHubs implements AutoCloseable {
+
+    /** The address it listens on; the connection string names it {@code localhost}. */
+    public static final String HOST = "127.0.0.1";
+    public static final int MAX_PARTITIONS = 1024;
 
     private static final Pattern PARTITION_ADDRESS = Pattern.compile("^([^/]+)/ConsumerGroups/([^/]+)/Partitions/(\\d+)$", Pattern.CASE_INSENSITIVE);
     private static final Pattern FILTER = Pattern.compile("amqp\\.annotation\\.(x-opt-[a-z-]+)\\s*(>=?)\\s*'([^']*)'");
@@ -71,19 +85,25 @@ public final class LocalEventHubs implements AutoCloseable {
     private final int partitions;
     private final List<List<Event0>> logs = new ArrayList<>();
     private final ConcurrentLinkedQueue<Pending> inbox = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final Map<Sender, Cursor> consumers = new IdentityHashMap<>();
     private final Map<Connection, Map<String, Sender>> replyLinks = new IdentityHashMap<>();
-    private final CountDownLatch started = new CountDownLatch(1);
+    private final Map<Connection, Transport> transports = new IdentityHashMap<>();
+    private final CompletableFuture<Integer> started = new CompletableFuture<>();
     private final AtomicLong tags = new AtomicLong();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong putTokens = new AtomicLong();
+    private final List<String> tokenTypes = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     private volatile boolean rejectCredentials;
     private volatile int port;
+    private final int requestedPort;
+    private Acceptor acceptor;
     private final Reactor reactor;
     private final Thread thread;
 
-    private LocalEventHubs(String hub, int partitions) throws IOException {
+    private LocalEventHubs(int requestedPort, String hub, int partitions) throws IOException {
+        this.requestedPort = requestedPort;
         this.hub = hub;
         this.partitions = partitions;
         for (int i = 0; i < partitions; i++) {
@@ -92,37 +112,89 @@ public final class LocalEventHubs implements AutoCloseable {
         reactor = Proton.reactor(new Handler());
         reactor.setTimeout(50);
         thread = new Thread(() -> {
-            reactor.start();
-            while (running && reactor.process()) {
-                // the reactor runs the handler
+            try {
+                reactor.start();
+                while (running && reactor.process()) {
+                    // the reactor runs the handler
+                }
+                disconnect(); // frees the port at once
+                reactor.stop();
+            } catch (RuntimeException e) {
+                started.completeExceptionally(e);
             }
-            reactor.stop();
         }, "local-eventhubs");
         thread.setDaemon(true);
     }
 
     /** A peer with hub {@code hub} of {@code partitions} partitions, listening on an ephemeral loopback port. */
     public static LocalEventHubs start(String hub, int partitions) {
+        return start(0, hub, partitions);
+    }
+
+    /**
+     * A peer with hub {@code hub} of {@code partitions} partitions, listening on loopback port {@code port} (0: a free
+     * one).
+     *
+     * @throws IllegalArgumentException for a blank hub name, a partition count outside 1..1024 or a bad port
+     * @throws IllegalStateException when the port cannot be bound (e.g. in use)
+     */
+    public static LocalEventHubs start(int port, String hub, int partitions) {
+        if (hub == null || hub.isBlank() || hub.contains("/")) {
+            throw new IllegalArgumentException("the event hub needs a name without '/'");
+        }
+        if (partitions < 1 || partitions > MAX_PARTITIONS) {
+            throw new IllegalArgumentException("an event hub has 1 to " + MAX_PARTITIONS + " partitions, not " + partitions);
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("no port " + port);
+        }
+        LocalEventHubs peer;
         try {
-            LocalEventHubs peer = new LocalEventHubs(hub, partitions);
-            peer.thread.start();
-            if (!peer.started.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("the local Event Hubs peer did not start");
-            }
-            return peer;
+            peer = new LocalEventHubs(port, hub, partitions);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
+        }
+        peer.thread.start();
+        try {
+            peer.port = peer.started.get(10, TimeUnit.SECONDS);
+            return peer;
+        } catch (ExecutionException e) {
+            peer.close();
+            throw new IllegalStateException("cannot listen on " + HOST + ":" + port + " (" + rootMessage(e.getCause()) + ")");
+        } catch (TimeoutException e) {
+            peer.close();
+            throw new IllegalStateException("the local Event Hubs peer did not start within 10 s");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
+            peer.close();
+            throw new IllegalStateException("interrupted while starting the local Event Hubs peer");
         }
+    }
+
+    private static String rootMessage(Throwable t) {
+        Throwable root = t;
+        while (root.getCause() != null) {
+            root = root.getCause();
+        }
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
     }
 
     public int port() {
         return port;
     }
 
-    /** A connection string for this peer, without EntityPath (the bridge passes the hub name). */
+    public String hub() {
+        return hub;
+    }
+
+    public int partitionCount() {
+        return partitions;
+    }
+
+    /**
+     * A connection string for this peer, without EntityPath (the bridge passes the hub name). The key is a
+     * placeholder: the peer accepts any token.
+     */
     public String connectionString() {
         return "Endpoint=sb://localhost:" + port + ";SharedAccessKeyName=RootManageSharedAccessKey;SharedAccessKey=s3cr3t-key-value;"
                 + "UseDevelopmentEmulator=true";
@@ -134,7 +206,7 @@ public final class LocalEventHubs implements AutoCloseable {
             throw new IllegalArgumentException("no partition " + partition);
         }
         for (byte[] body : bodies) {
-            inbox.add(new Pending(partition, body.clone()));
+            inbox.add(new Pending(partition, Objects.requireNonNull(body, "body").clone()));
         }
         reactor.wakeup();
     }
@@ -145,9 +217,59 @@ public final class LocalEventHubs implements AutoCloseable {
         }
     }
 
+    /** Events in all partitions (published and taken in by the reactor so far). */
+    public long size() {
+        return onReactor(() -> (long) logs.stream().mapToInt(List::size).sum());
+    }
+
     /** From now on answer every token and management request with 401, as the service does for a wrong key. */
     public void rejectCredentials() {
         rejectCredentials = true;
+    }
+
+    /**
+     * As a namespace lost to the network: stops listening and drops every connection without an AMQP close. Events
+     * are kept, and {@link #publish} still takes new ones; {@link #goOnline()} listens again on the same port.
+     */
+    public void goOffline() {
+        onReactor(() -> {
+            disconnect();
+            return null;
+        });
+    }
+
+    private void disconnect() {
+        if (acceptor != null) {
+            acceptor.close();
+            acceptor = null;
+        }
+        new ArrayList<>(transports.entrySet()).forEach(entry -> {
+            Selectable selectable = ((TransportImpl) entry.getValue()).getSelectable();
+            if (selectable != null && selectable.getChannel() != null) {
+                try {
+                    selectable.getChannel().close();
+                } catch (IOException e) {
+                    // closed is what we want
+                }
+                selectable.terminate();
+                reactor.update(selectable);
+            }
+            forget(entry.getKey());
+        });
+    }
+
+    /** Listens again on the port it had, after {@link #goOffline()}. */
+    public void goOnline() {
+        onReactor(() -> {
+            if (acceptor == null) {
+                try {
+                    acceptor = reactor.acceptor(HOST, port);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+            return null;
+        });
     }
 
     /** Event transfers sent to clients so far. */
@@ -159,10 +281,19 @@ public final class LocalEventHubs implements AutoCloseable {
         return putTokens.get();
     }
 
+    /** The {@code type} of every put-token request so far: {@code servicebus.windows.net:sastoken} or {@code jwt}. */
+    public List<String> tokenTypes() {
+        return List.copyOf(tokenTypes);
+    }
+
     @Override
     public void close() {
         running = false;
-        reactor.wakeup();
+        try {
+            reactor.wakeup();
+        } catch (RuntimeException e) {
+            // the reactor has stopped already
+        }
         try {
             thread.join(5000);
         } catch (InterruptedException e) {
@@ -170,21 +301,60 @@ public final class LocalEventHubs implements AutoCloseable {
         }
     }
 
+    /** Runs {@code task} on the reactor thread and waits for it. */
+    private <T> T onReactor(Supplier<T> task) {
+        if (Thread.currentThread() == thread) {
+            return task.get();
+        }
+        CompletableFuture<T> result = new CompletableFuture<>();
+        tasks.add(() -> {
+            try {
+                result.complete(task.get());
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        reactor.wakeup();
+        try {
+            return result.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("the local Event Hubs peer did not answer within 10 s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted");
+        }
+    }
+
+    private void forget(Connection connection) {
+        replyLinks.remove(connection);
+        transports.remove(connection);
+        consumers.keySet().removeIf(s -> s.getSession().getConnection() == connection);
+    }
+
     private final class Handler extends BaseHandler {
 
         @Override
         public void onReactorInit(Event e) {
             try {
-                port = ((AcceptorImpl) e.getReactor().acceptor("127.0.0.1", 0)).getPortNumber();
+                acceptor = e.getReactor().acceptor(HOST, requestedPort);
+                port = ((AcceptorImpl) acceptor).getPortNumber();
             } catch (IOException ex) {
-                throw new UncheckedIOException(ex);
+                started.completeExceptionally(ex);
+                running = false;
+                return;
             }
             e.getReactor().schedule(10, this);
-            started.countDown();
+            started.complete(port);
         }
 
         @Override
         public void onTimerTask(Event e) {
+            Runnable task;
+            while ((task = tasks.poll()) != null) {
+                task.run();
+            }
             Pending pending;
             while ((pending = inbox.poll()) != null) {
                 List<Event0> log = logs.get(pending.partition());
@@ -195,6 +365,11 @@ public final class LocalEventHubs implements AutoCloseable {
             if (running) {
                 e.getReactor().schedule(10, this);
             }
+        }
+
+        @Override
+        public void onConnectionBound(Event e) {
+            transports.put(e.getConnection(), e.getTransport());
         }
 
         @Override
@@ -214,11 +389,6 @@ public final class LocalEventHubs implements AutoCloseable {
             if (e.getConnection() != null) {
                 forget(e.getConnection());
             }
-        }
-
-        private void forget(Connection connection) {
-            replyLinks.remove(connection);
-            consumers.keySet().removeIf(s -> s.getSession().getConnection() == connection);
         }
 
         @Override
@@ -353,6 +523,7 @@ public final class LocalEventHubs implements AutoCloseable {
                 status.put("status-description", "InvalidSignature: The token has an invalid signature.");
             } else if ("$cbs".equals(node)) {
                 putTokens.incrementAndGet();
+                tokenTypes.add(String.valueOf(properties.get("type")));
                 status.put("status-code", 202);
                 status.put("status-description", "Accepted");
             } else if (!hub.equalsIgnoreCase(String.valueOf(properties.get("name")))) {
