@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
             "It speaks the part of the Event Hubs AMQP protocol the Azure SDK needs to consume (development-emulator mode, plain",
             "AMQP on 127.0.0.1), serves one event hub, and accepts any key. Events come from --events files or standard input,",
             "one event per line (a diagnostic-setting envelope {\"records\":[...]} or an API Management token event is one line),",
-            "sent round-robin over the partitions. Events are kept in memory only, for as long as it runs.",
+            "sent round-robin over the partitions. Events are kept in memory only, for as long as it runs. Sequence numbers start",
+            "at the current time in milliseconds, so the bridge's checkpoints from an earlier run do not hide this run's events.",
             "Prints the connection string to give the bridge, then runs until Ctrl-C (or --for)."},
         footer = {"", "Examples:",
             "  tokenmeter eventhubs-local --events examples/eventhubs/apim-diagnostics.jsonl",
@@ -45,7 +46,7 @@ import picocli.CommandLine.Spec;
 final class EventHubsLocalCommand implements Callable<Integer> {
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "5672",
-            description = "Port on 127.0.0.1 (0 picks a free one). Default: ${DEFAULT-VALUE}, the AMQP port the SDK uses for the emulator.")
+            description = "Port on 127.0.0.1 (0 picks a free one). Default: ${DEFAULT-VALUE}, the AMQP port, or a free port when it is taken.")
     int port;
 
     @Option(names = "--hub", paramLabel = "NAME", defaultValue = "apim-logs", description = "Name of the event hub. Default: ${DEFAULT-VALUE}.")
@@ -82,7 +83,7 @@ final class EventHubsLocalCommand implements Callable<Integer> {
         }
         AtomicLong next = new AtomicLong();
         CountDownLatch stopped = new CountDownLatch(1);
-        try (LocalEventHubs peer = LocalEventHubs.start(port, hub, partitions)) {
+        try (LocalEventHubs peer = startPeer(out)) {
             Consumer<byte[]> publish = body -> peer.publish((int) (next.getAndIncrement() % partitions), body);
             out.printf("local Event Hubs peer listening on localhost:%d: event hub '%s' with %d partition(s), consumer group $Default%n",
                     peer.port(), hub, partitions);
@@ -136,6 +137,20 @@ final class EventHubsLocalCommand implements Callable<Integer> {
             out.flush();
         }
         return 0;
+    }
+
+    /** On the given port; by default 5672, or a free port when 5672 is taken (it is also RabbitMQ's). */
+    private LocalEventHubs startPeer(PrintWriter out) {
+        try {
+            return LocalEventHubs.start(port, hub, partitions).firstSequenceNumber(System.currentTimeMillis());
+        } catch (IllegalStateException taken) {
+            if (spec.commandLine().getParseResult().hasMatchedOption("--port")) {
+                throw taken;
+            }
+            LocalEventHubs peer = LocalEventHubs.start(0, hub, partitions).firstSequenceNumber(System.currentTimeMillis());
+            out.printf("port %d is taken (another AMQP server such as RabbitMQ?): using port %d instead%n", port, peer.port());
+            return peer;
+        }
     }
 
     private static List<byte[]> readFile(String source) {

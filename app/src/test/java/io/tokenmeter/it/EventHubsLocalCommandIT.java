@@ -53,12 +53,13 @@ class EventHubsLocalCommandIT {
             while (inputByTenant.size() < 2 && System.currentTimeMillis() < deadline) {
                 Thread.sleep(500);
                 inputByTenant.clear();
-                JsonNode answer = JSON.readTree(service.get("/api/usage?window=1h&by=tenant,model&from=2025-06-01T00:00:00Z"
+                JsonNode answer = JSON.readTree(service.get("/api/usage?window=1h&by=tenant,model,agent&from=2025-06-01T00:00:00Z"
                         + "&to=2025-06-02T00:00:00Z").body());
-                answer.path("rows").forEach(row -> inputByTenant.merge(row.get("tenant").asText() + "/" + row.get("model").asText(),
-                        row.get("inputTokens").asLong(), Long::sum));
+                answer.path("rows").forEach(row -> inputByTenant.merge(row.get("tenant").asText() + "/" + row.get("model").asText()
+                        + "/" + row.get("agent").asText(), row.get("inputTokens").asLong(), Long::sum));
             }
-            assertThat(inputByTenant).containsOnly(Map.entry("team-a/gpt-4o", 1200L), Map.entry("team-b/gpt-4.1-mini", 800L));
+            // the first call's gateway record carries the x-agent-id header
+            assertThat(inputByTenant).containsOnly(Map.entry("team-a/gpt-4o/hr-assistant", 1200L), Map.entry("team-b/gpt-4.1-mini/unattributed", 800L));
 
             CliRun bridged = bridge.get(60, TimeUnit.SECONDS);
             CliRun local = peer.get(60, TimeUnit.SECONDS);
@@ -70,6 +71,14 @@ class EventHubsLocalCommandIT {
                     .contains("stopped; 4 event(s) held, 4 delivered to consumers");
             assertThat(bridged.exit()).as(bridged.err()).isZero();
             assertThat(bridged.out()).contains("copied 4 event(s)");
+
+            // a second try on the same Kafka: the new peer's sequence numbers start above the first run's checkpoints
+            CompletableFuture<CliRun> again = CompletableFuture.supplyAsync(() -> CliRun.run("eventhubs-local", "--port", Integer.toString(port),
+                    "--events", EXAMPLE.toString(), "--for", "20s"));
+            CliRun bridgedAgain = CliRun.onCluster(cluster, service.topics.prefix(),
+                    "bridge", "eventhubs", "--connection-string", connectionString, "--eventhub", "apim-logs", "--for", "12s");
+            assertThat(bridgedAgain.out()).as(bridgedAgain.err()).contains("copied 4 event(s)");
+            assertThat(again.get(60, TimeUnit.SECONDS).exit()).isZero();
         }
     }
 

@@ -96,6 +96,7 @@ public final class LocalEventHubs implements AutoCloseable {
     private final List<String> tokenTypes = new CopyOnWriteArrayList<>();
     private volatile boolean running = true;
     private volatile boolean rejectCredentials;
+    private volatile long firstSequenceNumber;
     private volatile int port;
     private final int requestedPort;
     private Acceptor acceptor;
@@ -124,6 +125,16 @@ public final class LocalEventHubs implements AutoCloseable {
             }
         }, "local-eventhubs");
         thread.setDaemon(true);
+    }
+
+    /**
+     * Numbers the events of every partition from {@code first} on (default 0); call it before publishing. A peer run
+     * after another on the same Kafka cluster starts above the earlier run's checkpoints this way, as a real hub's
+     * sequence numbers only grow.
+     */
+    public LocalEventHubs firstSequenceNumber(long first) {
+        this.firstSequenceNumber = first;
+        return this;
     }
 
     /** A peer with hub {@code hub} of {@code partitions} partitions, listening on an ephemeral loopback port. */
@@ -358,7 +369,7 @@ public final class LocalEventHubs implements AutoCloseable {
             Pending pending;
             while ((pending = inbox.poll()) != null) {
                 List<Event0> log = logs.get(pending.partition());
-                long seq = log.size();
+                long seq = firstSequenceNumber + log.size();
                 log.add(new Event0(seq, Long.toString(seq * 100), new Date(), pending.body()));
             }
             consumers.keySet().forEach(this::pump);
@@ -549,7 +560,7 @@ public final class LocalEventHubs implements AutoCloseable {
                 Map<String, Object> body = new HashMap<>();
                 body.put("name", hub);
                 body.put("partition", Integer.toString(p));
-                body.put("begin_sequence_number", last == null ? -1L : 0L);
+                body.put("begin_sequence_number", last == null ? -1L : firstSequenceNumber);
                 body.put("last_enqueued_sequence_number", last == null ? -1L : last.sequence());
                 body.put("last_enqueued_offset", last == null ? "-1" : last.offset());
                 body.put("last_enqueued_time_utc", last == null ? new Date(0) : last.enqueued());
@@ -566,7 +577,7 @@ public final class LocalEventHubs implements AutoCloseable {
         }
     }
 
-    private static int startIndex(List<Event0> log, Map<Symbol, Object> filter) {
+    private int startIndex(List<Event0> log, Map<Symbol, Object> filter) {
         Object value = filter == null ? null : filter.get(Symbol.valueOf("apache.org:selector-filter:string"));
         if (!(value instanceof DescribedType described)) {
             return log.size();
@@ -591,7 +602,7 @@ public final class LocalEventHubs implements AutoCloseable {
                 return log.size(); // @latest, or an offset not (yet) in the log
             }
             case "x-opt-sequence-number" -> {
-                long n = Long.parseLong(operand);
+                long n = Long.parseLong(operand) - firstSequenceNumber;
                 return (int) Math.min(log.size(), Math.max(0, inclusive ? n : n + 1));
             }
             case "x-opt-enqueued-time" -> {
