@@ -239,7 +239,7 @@ public final class TokenmeterConfig extends AbstractConfig {
             .define(PAGER_ALERTMANAGER_MIN_SEVERITY, Type.STRING, "INFO", ConfigDef.ValidString.in("INFO", "WARNING", "CRITICAL", "info", "warning", "critical"), Importance.MEDIUM,
                     "Lowest severity sent to Alertmanager: INFO, WARNING or CRITICAL.", "Pager", 4, ConfigDef.Width.SHORT, "Alertmanager minimum severity")
             .define(PAGER_PAGERDUTY_ROUTING_KEY, Type.PASSWORD, null, Importance.HIGH,
-                    "PagerDuty Events API v2 integration (routing) key; a secret, never printed (env TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY). "
+                    "PagerDuty Events API v2 integration (routing) key; typed as a password, never printed (env TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY). "
                             + "Unset: no PagerDuty target.", "Pager", 5, ConfigDef.Width.MEDIUM, "PagerDuty routing key")
             .define(PAGER_PAGERDUTY_URL, Type.STRING, "https://events.pagerduty.com/v2/enqueue", new ConfigDef.NonEmptyString(), Importance.LOW,
                     "PagerDuty Events API v2 endpoint (EU accounts: https://events.eu.pagerduty.com/v2/enqueue).", "Pager", 6, ConfigDef.Width.LONG,
