@@ -172,7 +172,7 @@ class TokenmeterCommandTest {
 
     @Test
     void subcommandListIsWhatTheReadmeTours() {
-        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "eventhubs-local", "prices", "budgets", "bench", "config"));
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "eventhubs-local", "prices", "budgets", "pager", "bench", "config"));
     }
 
     @Test

@@ -13,6 +13,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.kafka.common.config.AbstractConfig;
 import org.apache.kafka.common.config.ConfigDef.Importance;
 import org.apache.kafka.common.config.ConfigDef.Type;
@@ -74,6 +76,21 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String APIM_JOIN_WINDOW = "azure.apim.join.window.ms";
     public static final String AZURE_DEPLOYMENTS = "azure.deployments";
     public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
+    public static final String PAGER_ALERTMANAGER_URL = "pager.alertmanager.url";
+    public static final String PAGER_ALERTMANAGER_TTL = "pager.alertmanager.ttl.ms";
+    public static final String PAGER_ALERTMANAGER_TYPES = "pager.alertmanager.types";
+    public static final String PAGER_ALERTMANAGER_MIN_SEVERITY = "pager.alertmanager.min.severity";
+    public static final String PAGER_PAGERDUTY_ROUTING_KEY = "pager.pagerduty.routing.key";
+    public static final String PAGER_PAGERDUTY_URL = "pager.pagerduty.url";
+    public static final String PAGER_PAGERDUTY_TYPES = "pager.pagerduty.types";
+    public static final String PAGER_PAGERDUTY_MIN_SEVERITY = "pager.pagerduty.min.severity";
+    /** Prefix of the webhook targets: {@code pager.webhook.<name>.url}, {@code .format}, {@code .types}, {@code .min.severity}. */
+    public static final String PAGER_WEBHOOK_PREFIX = "pager.webhook.";
+    public static final String PAGER_START = "pager.start";
+    public static final String PAGER_RETRY_BACKOFF = "pager.retry.backoff.ms";
+    public static final String PAGER_RETRY_BACKOFF_MAX = "pager.retry.backoff.max.ms";
+    public static final String PAGER_RETRY_GIVE_UP = "pager.retry.give.up.ms";
+    public static final String PAGER_HTTP_TIMEOUT = "pager.http.timeout.ms";
     /** Prefix of the attribution keys of Azure logs: {@code azure.attribution.tenant}, ... (see {@link #ATTRIBUTION_DEFAULTS}). */
     public static final String ATTRIBUTION_PREFIX = "azure.attribution.";
     /**
@@ -82,6 +99,8 @@ public final class TokenmeterConfig extends AbstractConfig {
      * header the gateway logged) or {@code dimension:NAME} (a field of the record or of its custom dimensions).
      */
     public static final Map<String, List<String>> ATTRIBUTION_DEFAULTS = attributionDefaults();
+
+    private static final Pattern WEBHOOK_ENV = Pattern.compile("(.+)_(URL|FORMAT|TYPES|MIN_SEVERITY)");
 
     public static final ConfigDef DEFINITION = new ConfigDef()
             .define(BOOTSTRAP_SERVERS, Type.STRING, "localhost:9092", new ConfigDef.NonEmptyString(), Importance.HIGH,
@@ -206,7 +225,44 @@ public final class TokenmeterConfig extends AbstractConfig {
                     "Deployment type and region of each Azure OpenAI deployment, which gateway logs do not carry but prices need: "
                             + "DEPLOYMENT=TYPE[@REGION],... (types global, datazone, regional, provisioned, batch, or Azure's names such as "
                             + "DataZoneStandard). A deployment not listed is global, in an unknown region.",
-                    "Azure", 2, ConfigDef.Width.LONG, "Deployment types");
+                    "Azure", 2, ConfigDef.Width.LONG, "Deployment types")
+            .define(PAGER_ALERTMANAGER_URL, Type.STRING, "", Importance.HIGH,
+                    "Prometheus Alertmanager base URL, e.g. http://alertmanager:9093: the pager posts alerts to <url>/api/v2/alerts. Empty: no Alertmanager target.",
+                    "Pager", 1, ConfigDef.Width.LONG, "Alertmanager URL")
+            .define(PAGER_ALERTMANAGER_TTL, Type.LONG, Duration.ofDays(7).toMillis(), ConfigDef.Range.atLeast(60_000), Importance.LOW,
+                    "A FIRING alert is posted with endsAt = now + this (ms), so Alertmanager's resolve_timeout (5m) does not end it; the "
+                            + "RESOLVED record ends it. An incident still open after this long ends in Alertmanager by itself.",
+                    "Pager", 2, ConfigDef.Width.SHORT, "Alertmanager alert lifetime")
+            .define(PAGER_ALERTMANAGER_TYPES, Type.LIST, List.of(), Importance.MEDIUM,
+                    "Alert types sent to Alertmanager (RUNAWAY_LOOP, TOKEN_SPIKE, ...); empty: every type.", "Pager", 3, ConfigDef.Width.LONG,
+                    "Alertmanager types")
+            .define(PAGER_ALERTMANAGER_MIN_SEVERITY, Type.STRING, "INFO", ConfigDef.ValidString.in("INFO", "WARNING", "CRITICAL", "info", "warning", "critical"), Importance.MEDIUM,
+                    "Lowest severity sent to Alertmanager: INFO, WARNING or CRITICAL.", "Pager", 4, ConfigDef.Width.SHORT, "Alertmanager minimum severity")
+            .define(PAGER_PAGERDUTY_ROUTING_KEY, Type.PASSWORD, null, Importance.HIGH,
+                    "PagerDuty Events API v2 integration (routing) key; typed as a password, never printed (env TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY). "
+                            + "Unset: no PagerDuty target.", "Pager", 5, ConfigDef.Width.MEDIUM, "PagerDuty routing key")
+            .define(PAGER_PAGERDUTY_URL, Type.STRING, "https://events.pagerduty.com/v2/enqueue", new ConfigDef.NonEmptyString(), Importance.LOW,
+                    "PagerDuty Events API v2 endpoint (EU accounts: https://events.eu.pagerduty.com/v2/enqueue).", "Pager", 6, ConfigDef.Width.LONG,
+                    "PagerDuty URL")
+            .define(PAGER_PAGERDUTY_TYPES, Type.LIST, List.of(), Importance.MEDIUM,
+                    "Alert types sent to PagerDuty; empty: every type.", "Pager", 7, ConfigDef.Width.LONG, "PagerDuty types")
+            .define(PAGER_PAGERDUTY_MIN_SEVERITY, Type.STRING, "WARNING", ConfigDef.ValidString.in("INFO", "WARNING", "CRITICAL", "info", "warning", "critical"), Importance.MEDIUM,
+                    "Lowest severity sent to PagerDuty (INFO alerts do not wake anyone by default).", "Pager", 8, ConfigDef.Width.SHORT,
+                    "PagerDuty minimum severity")
+            .define(PAGER_START, Type.STRING, "latest", ConfigDef.ValidString.in("latest", "earliest"), Importance.LOW,
+                    "Where a target that has never delivered starts reading alerts: latest (default: no page for old incidents) or earliest.",
+                    "Pager", 9, ConfigDef.Width.SHORT, "Pager start")
+            .define(PAGER_RETRY_BACKOFF, Type.LONG, 500L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "First wait (ms) before retrying a delivery that failed for a passing reason (unreachable, 408, 429, 5xx); it doubles each time.",
+                    "Pager", 10, ConfigDef.Width.SHORT, "Retry backoff")
+            .define(PAGER_RETRY_BACKOFF_MAX, Type.LONG, 30_000L, ConfigDef.Range.atLeast(1), Importance.LOW,
+                    "Longest wait (ms) between two delivery attempts.", "Pager", 11, ConfigDef.Width.SHORT, "Retry backoff max")
+            .define(PAGER_RETRY_GIVE_UP, Type.LONG, Duration.ofHours(1).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "After retrying one alert this long (ms) a target gives up on it: the alert goes to the dead-letter topic and the target "
+                            + "moves on. 0: retry for ever. A rejected alert (4xx other than 408/429) goes there at once.",
+                    "Pager", 12, ConfigDef.Width.SHORT, "Retry give-up")
+            .define(PAGER_HTTP_TIMEOUT, Type.LONG, 10_000L, ConfigDef.Range.atLeast(100), Importance.LOW,
+                    "Connect and request timeout of one delivery (ms).", "Pager", 13, ConfigDef.Width.SHORT, "Pager HTTP timeout");
 
     static {
         int order = 3;
@@ -274,6 +330,16 @@ public final class TokenmeterConfig extends AbstractConfig {
                 values.put(key, value);
             }
         }
+        // webhook targets are named by the user: TOKENMETER_PAGER_WEBHOOK_OPS_CHAT_URL is pager.webhook.ops-chat.url
+        String webhookEnvPrefix = envName(PAGER_WEBHOOK_PREFIX);
+        env.forEach((name, value) -> {
+            Matcher m = WEBHOOK_ENV.matcher(
+                    name.startsWith(webhookEnvPrefix) ? name.substring(webhookEnvPrefix.length()) : "");
+            if (m.matches()) {
+                values.put(PAGER_WEBHOOK_PREFIX + m.group(1).toLowerCase(Locale.ROOT).replace('_', '-') + "."
+                        + m.group(2).toLowerCase(Locale.ROOT).replace('_', '.'), value);
+            }
+        });
         String kafkaEnvPrefix = envName(KAFKA_PASSTHROUGH_PREFIX);
         env.forEach((name, value) -> {
             if (name.startsWith(kafkaEnvPrefix)) {
@@ -376,9 +442,26 @@ public final class TokenmeterConfig extends AbstractConfig {
             Object value = values().get(key.name);
             out.append(key.name).append('=').append(value instanceof Password ? (value == null ? "" : "[hidden]") : value).append('\n');
         }
+        // a webhook URL is its own credential (Slack, Teams): only its scheme and host are shown
+        new java.util.TreeMap<>(originalsWithPrefix(PAGER_WEBHOOK_PREFIX, false)).forEach((k, v) ->
+                out.append(PAGER_WEBHOOK_PREFIX).append(k).append('=').append(k.endsWith(".url") ? urlOrigin(String.valueOf(v)) : v).append('\n'));
         originalsWithPrefix(KAFKA_PASSTHROUGH_PREFIX, false).forEach((k, v) ->
                 out.append(k).append('=').append(isSecretKey(k) ? "[hidden]" : v).append('\n'));
         return out.toString();
+    }
+
+    /** Scheme, host and port of a URL followed by "/...": safe to print when the path or query may hold a token. */
+    public static String urlOrigin(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url.strip());
+            if (uri.getScheme() == null || uri.getHost() == null) {
+                return "[hidden]";
+            }
+            return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                    + (uri.getRawPath() == null || uri.getRawPath().isEmpty() || uri.getRawPath().equals("/") ? "" : "/...");
+        } catch (IllegalArgumentException e) {
+            return "[hidden]";
+        }
     }
 
     /** Whether a pass-through key holds a secret (passwords, keys, JAAS configs, connection strings). */

@@ -94,4 +94,20 @@ class TokenmeterConfigTest {
     void environmentNamesFollowTheKeys() {
         assertThat(TokenmeterConfig.envName("schema.registry.url")).isEqualTo("TOKENMETER_SCHEMA_REGISTRY_URL");
     }
+
+    @Test
+    void webhookTargetsComeFromTheEnvironmentAndTheirUrlsAreNeverPrinted() {
+        TokenmeterConfig config = TokenmeterConfig.load(null, java.util.Map.of(
+                "TOKENMETER_PAGER_WEBHOOK_OPS_CHAT_URL", "https://hooks.slack.com/services/T0/B0/s3cr3t",
+                "TOKENMETER_PAGER_WEBHOOK_OPS_CHAT_FORMAT", "slack",
+                "TOKENMETER_PAGER_WEBHOOK_OPS_CHAT_MIN_SEVERITY", "WARNING",
+                "TOKENMETER_PAGER_ALERTMANAGER_URL", "http://alertmanager:9093",
+                "TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY", "R0UTINGKEY"), java.util.Map.of());
+
+        assertThat(config.originalsWithPrefix(TokenmeterConfig.PAGER_WEBHOOK_PREFIX)).containsEntry("ops-chat.url", "https://hooks.slack.com/services/T0/B0/s3cr3t")
+                .containsEntry("ops-chat.format", "slack").containsEntry("ops-chat.min.severity", "WARNING");
+        assertThat(config.getString(TokenmeterConfig.PAGER_ALERTMANAGER_URL)).isEqualTo("http://alertmanager:9093");
+        assertThat(config.describe()).contains("pager.webhook.ops-chat.url=https://hooks.slack.com/...")
+                .doesNotContain("s3cr3t").doesNotContain("R0UTINGKEY");
+    }
 }
