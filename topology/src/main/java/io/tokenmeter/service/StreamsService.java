@@ -72,6 +72,7 @@ public final class StreamsService implements AutoCloseable {
         this.config = config;
         this.topics = topics;
         this.clock = clock;
+        registry.config().meterFilter(new PrometheusConventions());
         this.metrics = new PipelineMetrics(registry, config.metricsLabelCap());
     }
 
