@@ -594,12 +594,20 @@ public final class LocalEventHubs implements AutoCloseable {
                 if (operand.equals("-1")) {
                     return 0;
                 }
+                long position;
+                try {
+                    position = Long.parseLong(operand);
+                } catch (NumberFormatException latest) {
+                    return log.size(); // @latest
+                }
+                // offsets only grow: the first event after (or at) the position, also when the position is another run's
                 for (int i = 0; i < log.size(); i++) {
-                    if (log.get(i).offset().equals(operand)) {
-                        return inclusive ? i : i + 1;
+                    long offset = Long.parseLong(log.get(i).offset());
+                    if (offset > position || (inclusive && offset == position)) {
+                        return i;
                     }
                 }
-                return log.size(); // @latest, or an offset not (yet) in the log
+                return log.size();
             }
             case "x-opt-sequence-number" -> {
                 long n = Long.parseLong(operand) - firstSequenceNumber;
