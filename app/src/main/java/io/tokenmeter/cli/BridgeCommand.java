@@ -13,8 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -113,9 +111,8 @@ final class BridgeCommand implements Runnable {
                 description = "Give up after N failed attempts to reach the hub at start. Default: 0 (keep retrying).")
         int connectAttempts;
 
-        @Option(names = "--for", paramLabel = "DURATION", converter = DemoCommand.DurationConverter.class,
-                description = "Stop after this long, e.g. 10m (default: run until Ctrl-C).")
-        Duration runFor;
+        @Mixin
+        UntilStopped until;
 
         @Mixin
         KafkaOptions kafka;
@@ -181,28 +178,15 @@ final class BridgeCommand implements Runnable {
                             err.flush();
                         }
                     });
-            CountDownLatch stopped = new CountDownLatch(1);
-            try (EventHubsBridge bridge = new EventHubsBridge(settings, signIn, blob ? BlobCheckpoints.open(blobConnectionString, blobContainer) : null)) {
-                Thread shutdown = new Thread(() -> {
-                    bridge.close();
-                    stopped.countDown();
-                }, "tokenmeter-bridge-shutdown");
-                Runtime.getRuntime().addShutdownHook(shutdown);
-                try {
-                    List<String> partitions = bridge.start();
-                    out.printf("bridging %s%s (%d partition(s), consumer group %s) -> %s, checkpoints in %s%s%n", bridge.namespace(),
-                            bridge.eventHub(), partitions.size(), consumerGroup, target.name(), bridge.checkpoints(),
-                            blob ? " after each commit (at least once)" : "");
-                    out.println(runFor == null ? "Ctrl-C to stop." : "stopping after " + runFor.toSeconds() + " s.");
-                    out.flush();
-                    if (runFor == null) {
-                        stopped.await();
-                    } else {
-                        stopped.await(runFor.toMillis(), TimeUnit.MILLISECONDS);
-                    }
-                } finally {
-                    removeHook(shutdown);
-                }
+            try (EventHubsBridge bridge = new EventHubsBridge(settings, signIn, blob ? BlobCheckpoints.open(blobConnectionString, blobContainer) : null);
+                 UntilStopped running = until.onCtrlC("tokenmeter-bridge-shutdown", bridge::close)) {
+                List<String> partitions = bridge.start();
+                out.printf("bridging %s%s (%d partition(s), consumer group %s) -> %s, checkpoints in %s%s%n", bridge.namespace(),
+                        bridge.eventHub(), partitions.size(), consumerGroup, target.name(), bridge.checkpoints(),
+                        blob ? " after each commit (at least once)" : "");
+                out.println(running.plan());
+                out.flush();
+                running.await();
                 bridge.close();
                 out.printf("copied %,d event(s) from %s%s%n", bridge.written(), bridge.namespace(), bridge.eventHub());
                 out.flush();
@@ -211,14 +195,6 @@ final class BridgeCommand implements Runnable {
                         blobConnectionString));
             }
             return 0;
-        }
-
-        private static void removeHook(Thread hook) {
-            try {
-                Runtime.getRuntime().removeShutdownHook(hook);
-            } catch (IllegalStateException e) {
-                // already shutting down: the hook runs
-            }
         }
     }
 }

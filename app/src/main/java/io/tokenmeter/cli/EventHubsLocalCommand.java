@@ -10,16 +10,14 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -59,9 +57,8 @@ final class EventHubsLocalCommand implements Callable<Integer> {
             description = "Publish each non-blank line of FILE as one event, bytes unchanged; - reads standard input while running. Repeatable.")
     List<String> events = new ArrayList<>();
 
-    @Option(names = "--for", paramLabel = "DURATION", converter = DemoCommand.DurationConverter.class,
-            description = "Stop after this long, e.g. 10m (default: run until Ctrl-C).")
-    Duration runFor;
+    @Mixin
+    UntilStopped until;
 
     @Spec
     CommandSpec spec;
@@ -82,8 +79,7 @@ final class EventHubsLocalCommand implements Callable<Integer> {
             }
         }
         AtomicLong next = new AtomicLong();
-        CountDownLatch stopped = new CountDownLatch(1);
-        try (LocalEventHubs peer = startPeer(out)) {
+        try (LocalEventHubs peer = startPeer(out); UntilStopped running = until.onCtrlC("eventhubs-local-shutdown", () -> { })) {
             Consumer<byte[]> publish = body -> peer.publish((int) (next.getAndIncrement() % partitions), body);
             out.printf("local Event Hubs peer listening on localhost:%d: event hub '%s' with %d partition(s), consumer group $Default%n",
                     peer.port(), hub, partitions);
@@ -105,7 +101,7 @@ final class EventHubsLocalCommand implements Callable<Integer> {
             out.println("  tokenmeter bridge eventhubs --eventhub " + hub + " --bootstrap-servers localhost:9092");
             out.println("  curl 'localhost:8080/api/usage?window=1h&by=tenant,model&from=FROM&to=TO'   # ISO instants around the events' times");
             out.println();
-            out.println(runFor == null ? "Ctrl-C to stop." : "stopping after " + runFor.toSeconds() + " s.");
+            out.println(running.plan());
             out.flush();
             if (events.contains("-")) {
                 Thread reader = new Thread(() -> {
@@ -118,21 +114,7 @@ final class EventHubsLocalCommand implements Callable<Integer> {
                 reader.setDaemon(true);
                 reader.start();
             }
-            Thread shutdown = new Thread(stopped::countDown, "eventhubs-local-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdown);
-            try {
-                if (runFor == null) {
-                    stopped.await();
-                } else {
-                    stopped.await(runFor.toMillis(), TimeUnit.MILLISECONDS);
-                }
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(shutdown);
-                } catch (IllegalStateException e) {
-                    // already shutting down
-                }
-            }
+            running.await();
             out.printf("stopped; %,d event(s) held, %,d delivered to consumers%n", peer.size(), peer.delivered());
             out.flush();
         }

@@ -16,8 +16,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.StringJoiner;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -29,21 +27,23 @@ import picocli.CommandLine.Spec;
         description = {"Deliver every FIRING and RESOLVED alert of the alerts topic to Alertmanager, PagerDuty and webhooks.",
             "",
             "Targets (any number; at least one):",
-            "  pager.alertmanager.url=http://alertmanager:9093    Alertmanager API v2: labels alertname, severity, dedup_key and the scope;",
-            "                                                     RESOLVED ends the alert. FIRING is posted with endsAt = now +",
-            "                                                     pager.alertmanager.ttl.ms (7 days), so resolve_timeout does not end it.",
+            "  pager.alertmanager.url=http://alertmanager:9093",
+            "      Alertmanager API v2: labels alertname, severity, dedup_key and the scope; RESOLVED ends the alert.",
+            "      FIRING is posted with endsAt = now + pager.alertmanager.ttl.ms (7 days), so resolve_timeout does not end it.",
             "  pager.pagerduty.routing.key (a secret: use env TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY)",
-            "                                                     PagerDuty Events API v2 trigger/resolve under the alert's dedup key.",
+            "      PagerDuty Events API v2 trigger/resolve under the alert's dedup key.",
             "  pager.webhook.<name>.url and pager.webhook.<name>.format=slack|teams|generic",
-            "                                                     Slack {\"text\"}, Teams Workflows Adaptive Card, or tokenmeter's JSON.",
-            "Routes: pager.<target>.types=RUNAWAY_LOOP,BUDGET_THRESHOLD (empty: all) and pager.<target>.min.severity=INFO|WARNING|CRITICAL",
-            "for <target> alertmanager, pagerduty (default WARNING) or webhook.<name>.",
+            "      Slack {\"text\"}, Teams Workflows Adaptive Card, or tokenmeter's JSON.",
+            "Routes, for <target> alertmanager, pagerduty (default WARNING) or webhook.<name>:",
+            "  pager.<target>.types=RUNAWAY_LOOP,BUDGET_THRESHOLD (empty: all)",
+            "  pager.<target>.min.severity=INFO|WARNING|CRITICAL",
             "",
-            "Delivery is at least once: each target has its own consumer group <application.id>-pager-<target> and commits an alert's",
-            "offset only after the target accepted it (2xx), so a target that is down holds back only itself and catches up later.",
-            "Unreachable, 408, 429 and 5xx are retried with backoff (pager.retry.backoff.ms, doubling to pager.retry.backoff.max.ms);",
-            "after pager.retry.give.up.ms, or at once when refused (other 4xx), the alert goes to the dlq topic with the reason.",
-            "A repeated delivery is harmless: the dedup key is the identity in Alertmanager, PagerDuty and the generic webhook.",
+            "Delivery is at least once: each target has its own consumer group <application.id>-pager-<target> and commits",
+            "an alert's offset only after the target accepted it (2xx), so a target that is down holds back only itself and",
+            "catches up later. Unreachable, 408, 429 and 5xx are retried with backoff (pager.retry.backoff.ms, doubling to",
+            "pager.retry.backoff.max.ms); after pager.retry.give.up.ms, or at once when refused (other 4xx), the alert goes to",
+            "the dlq topic with the reason. A repeated delivery is harmless: the dedup key is the identity in Alertmanager,",
+            "PagerDuty and the generic webhook.",
             "",
             "Runs until Ctrl-C (or --for); prints the delivered counts per target when they change."},
         footer = {"", "Examples:",
@@ -51,8 +51,8 @@ import picocli.CommandLine.Spec;
             "  TOKENMETER_PAGER_PAGERDUTY_ROUTING_KEY=... tokenmeter pager --set pager.pagerduty.min.severity=CRITICAL",
             "  tokenmeter pager --webhook ops=https://hooks.slack.com/services/... --set pager.webhook.ops.format=slack \\",
             "                   --set pager.webhook.ops.types=RUNAWAY_LOOP,RETRY_STORM",
-            "  TOKENMETER_PAGER_WEBHOOK_FINOPS_URL=https://prod-00.westeurope.logic.azure.com/... TOKENMETER_PAGER_WEBHOOK_FINOPS_FORMAT=teams \\",
-            "    tokenmeter pager --config tokenmeter.properties",
+            "  export TOKENMETER_PAGER_WEBHOOK_FINOPS_URL=https://prod-00.westeurope.logic.azure.com/...",
+            "  TOKENMETER_PAGER_WEBHOOK_FINOPS_FORMAT=teams tokenmeter pager --config tokenmeter.properties",
             "",
             "Webhook URLs and the routing key are secrets: only the scheme and host of a URL are ever printed."})
 final class PagerCommand implements Callable<Integer> {
@@ -71,9 +71,8 @@ final class PagerCommand implements Callable<Integer> {
             description = "How often to print the counts when they changed. Default: ${DEFAULT-VALUE}.")
     Duration progress;
 
-    @Option(names = "--for", paramLabel = "DURATION", converter = DemoCommand.DurationConverter.class,
-            description = "Stop after this long, e.g. 10m (default: run until Ctrl-C).")
-    Duration runFor;
+    @Mixin
+    UntilStopped until;
 
     @Mixin
     KafkaOptions kafka;
@@ -108,41 +107,23 @@ final class PagerCommand implements Callable<Integer> {
                 err.flush();
             }
         });
-        CountDownLatch stopped = new CountDownLatch(1);
         try (Pager pager = new Pager(settings, config.kafkaClientProperties(), config.applicationId(), alerts.name(),
-                alerts.valueSerde().deserializer(), catalog.dlq().name(), hooks, Clock.systemUTC())) {
-            Thread shutdown = new Thread(() -> {
-                pager.close();
-                stopped.countDown();
-            }, "tokenmeter-pager-shutdown");
-            Runtime.getRuntime().addShutdownHook(shutdown);
+                alerts.valueSerde().deserializer(), catalog.dlq().name(), hooks, Clock.systemUTC());
+             UntilStopped running = until.onCtrlC("tokenmeter-pager-shutdown", pager::close)) {
             out.printf("paging %s -> %d target(s), dead letters to %s:%n", alerts.name(), settings.targets().size(), catalog.dlq().name());
             for (Target target : pager.targets()) {
                 out.printf("  %s, consumer group %s-pager-%s%n", target, config.applicationId(), target.name());
             }
-            out.println(runFor == null ? "Ctrl-C to stop." : "stopping after " + runFor.toSeconds() + " s.");
+            out.println(running.plan());
             out.flush();
             pager.start();
-            long deadline = runFor == null ? Long.MAX_VALUE : System.nanoTime() + runFor.toNanos();
             String last = counts(pager);
-            try {
-                while (System.nanoTime() < deadline) {
-                    long wait = Math.min(progress.toMillis(), Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-                    if (stopped.await(wait, TimeUnit.MILLISECONDS)) {
-                        break;
-                    }
-                    String now = counts(pager);
-                    if (!now.equals(last)) {
-                        out.println(now);
-                        out.flush();
-                        last = now;
-                    }
-                }
-            } finally {
-                try {
-                    Runtime.getRuntime().removeShutdownHook(shutdown);
-                } catch (IllegalStateException e) {
-                    // already shutting down: the hook closes the pager
+            while (!running.await(progress)) {
+                String now = counts(pager);
+                if (!now.equals(last)) {
+                    out.println(now);
+                    out.flush();
+                    last = now;
                 }
             }
             pager.close();
