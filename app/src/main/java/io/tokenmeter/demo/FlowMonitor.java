@@ -7,6 +7,7 @@ import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.task.TaskTotals;
 import io.tokenmeter.topics.DeadLetters;
 import io.tokenmeter.topics.TopicCatalog;
@@ -110,6 +111,9 @@ public final class FlowMonitor implements AutoCloseable {
     }
 
     private synchronized void count(ConsumerRecord<byte[], byte[]> record) {
+        if (Watermarks.isMarkerKey(record.key())) {
+            return; // how far event time has come, not a call or an outcome
+        }
         if (record.topic().equals(topics.usage().name())) {
             usage++;
         } else if (record.topic().equals(topics.pricedUsage().name())) {

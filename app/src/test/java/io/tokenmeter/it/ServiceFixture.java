@@ -6,6 +6,7 @@ import io.tokenmeter.registry.HttpSchemaRegistry;
 import io.tokenmeter.registry.RegistrySettings;
 import io.tokenmeter.service.StreamsService;
 import io.tokenmeter.topics.TopicCatalog;
+import io.tokenmeter.streams.Watermarks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -99,7 +100,7 @@ public final class ServiceFixture implements AutoCloseable {
     }
 
     /**
-     * Reads a topic from the beginning (committed records only) until {@code done} holds for what was read, or the
+     * Reads a topic's data records from the beginning (committed records only) until {@code done} holds for what was read, or the
      * timeout passes; then returns what was read.
      */
     public <K, V> List<ConsumerRecord<K, V>> read(String topic, Deserializer<K> keys, Deserializer<V> values,
@@ -114,7 +115,11 @@ public final class ServiceFixture implements AutoCloseable {
             consumer.seekToBeginning(partitions);
             long deadline = System.currentTimeMillis() + timeout.toMillis();
             while (!done.test(records) && System.currentTimeMillis() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(records::add);
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> {
+                    if (!Watermarks.isMarker(r.key())) { // progress markers on usage and task-outcomes are not data
+                        records.add(r);
+                    }
+                });
             }
         }
         return records;

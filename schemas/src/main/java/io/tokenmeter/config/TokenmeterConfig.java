@@ -53,6 +53,8 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String HTTP_ADVERTISED_HOST = "http.advertised.host";
     public static final String BILLED_STATUS_CODES = "pricing.billed.status.codes";
     public static final String WINDOW_GRACE = "windows.grace.ms";
+    public static final String EVENT_TIME_IDLE = "event.time.idle.ms";
+    public static final String EVENT_TIME_INTERVAL = "event.time.marker.interval.ms";
     public static final String WINDOW_RETENTION_1M = "windows.retention.1m.ms";
     public static final String WINDOW_RETENTION_1H = "windows.retention.1h.ms";
     public static final String WINDOW_RETENTION_1D = "windows.retention.1d.ms";
@@ -152,8 +154,16 @@ public final class TokenmeterConfig extends AbstractConfig {
                             + "Azure bills processed calls (2xx, 400 content filter, 408 timeout), not refused ones (401, 403, 429).",
                     "Pricing", 1, ConfigDef.Width.MEDIUM, "Billed statuses")
             .define(WINDOW_GRACE, Type.LONG, Duration.ofMinutes(10).toMillis(), ConfigDef.Range.atLeast(0), Importance.MEDIUM,
-                    "How long after a window ends (event time, ms) late events are still counted; later ones go to the dead-letter topic as 'late'.",
+                    "The lateness event time allows (ms): how far out of order records may come within one input partition and still be on time. "
+                            + "A window is first emitted when every input partition has reached its end plus the grace; later calls revise it.",
                     "Windows", 1, ConfigDef.Width.SHORT, "Grace")
+            .define(EVENT_TIME_IDLE, Type.LONG, Duration.ofSeconds(30).toMillis(), ConfigDef.Range.atLeast(100), Importance.MEDIUM,
+                    "Wall time (ms) after which an input partition with no new record is idle: it no longer holds event time back. Data it "
+                            + "brings when it wakes up that is older than the others' event time is late (still counted, revising windows).",
+                    "Windows", 5, ConfigDef.Width.SHORT, "Idle after")
+            .define(EVENT_TIME_INTERVAL, Type.LONG, 200L, ConfigDef.Range.between(10, 60_000), Importance.LOW,
+                    "How often (wall ms) each stage tells the stages after it how far its event time has come, when it has moved.",
+                    "Windows", 6, ConfigDef.Width.SHORT, "Watermark interval")
             .define(WINDOW_RETENTION_1M, Type.LONG, Duration.ofDays(2).toMillis(), ConfigDef.Range.atLeast(60_000), Importance.LOW,
                     "How long 1-minute windows stay queryable (ms).", "Windows", 2, ConfigDef.Width.SHORT, "1m retention")
             .define(WINDOW_RETENTION_1H, Type.LONG, Duration.ofDays(35).toMillis(), ConfigDef.Range.atLeast(3_600_000), Importance.LOW,
@@ -422,6 +432,14 @@ public final class TokenmeterConfig extends AbstractConfig {
 
     public Duration windowGrace() {
         return Duration.ofMillis(getLong(WINDOW_GRACE));
+    }
+
+    public Duration eventTimeIdle() {
+        return Duration.ofMillis(getLong(EVENT_TIME_IDLE));
+    }
+
+    public Duration eventTimeInterval() {
+        return Duration.ofMillis(getLong(EVENT_TIME_INTERVAL));
     }
 
     public int metricsLabelCap() {

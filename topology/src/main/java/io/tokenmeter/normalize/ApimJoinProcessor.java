@@ -1,10 +1,12 @@
 package io.tokenmeter.normalize;
 
 import io.tokenmeter.event.UsageEvent;
-import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.DueIndex;
+import io.tokenmeter.streams.EventTime;
+import io.tokenmeter.streams.Watermarks;
 import java.time.Duration;
 import java.time.Instant;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -19,22 +21,32 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * gateway record alone becomes one with the usage of the backend's response body when it has one (an LLM call that
  * failed before the model, a 429 for instance, with no tokens). The event id is {@code apim:<correlation id>}, so a
  * record that arrives after its call was emitted is dropped by the deduplication that follows.
+ *
+ * <p>Event time is the low watermark of the raw partitions ({@link EventTime}). The watermark this stage passes on is
+ * held back to the first record of the oldest call still waiting, so the event a call becomes is never behind it.
  */
 final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, String, UsageEvent> {
 
     static final String STORE = "normalize-apim-join-store";
     static final String DUE_STORE = "normalize-apim-join-due-store";
     static final String SOURCE = "apim-diagnostics";
+    static final String NAME = "normalize-apim-join";
 
     private final Duration window;
     private final DeploymentMap deployments;
-    private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
+    private final EventTime.Settings eventTimeSettings;
+    private final EventTime.Sender sender;
+    private EventTime eventTime;
+    private long expiredUpTo = EventTime.UNKNOWN;
+    private long passedOn = EventTime.UNKNOWN;
     private KeyValueStore<String, ApimJoinState> calls;
     private DueIndex due;
 
-    ApimJoinProcessor(Duration window, DeploymentMap deployments) {
+    ApimJoinProcessor(Duration window, DeploymentMap deployments, EventTime.Settings eventTimeSettings, int partitions) {
         this.window = window;
         this.deployments = deployments;
+        this.eventTimeSettings = eventTimeSettings;
+        this.sender = new EventTime.Sender(NormalizeTopology.STAGE_APIM_JOIN, NAME, partitions);
     }
 
     @Override
@@ -42,6 +54,9 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
         super.init(context);
         calls = context.getStateStore(STORE);
         due = new DueIndex(context.getStateStore(DUE_STORE));
+        eventTime = EventTime.of(context, NormalizeTopology.STAGE_APIM_JOIN, eventTimeSettings);
+        context.schedule(eventTimeSettings.interval(), PunctuationType.WALL_CLOCK_TIME,
+                now -> sender.onPunctuate(context, passOn(), eventTime.idle(), now));
         if (due.isEmpty()) {
             // state of a build without the index: index what is in flight once (nothing, usually)
             try (KeyValueIterator<String, ApimJoinState> all = calls.all()) {
@@ -52,10 +67,16 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
 
     @Override
     public void process(Record<String, ApimLog> record) {
-        ApimLog log = record.value();
-        if (clock.observe(log.time())) {
-            expire(clock.now());
+        if (eventTime.absorb(record)) {
+            long now = eventTime.watermark();
+            if (now != EventTime.UNKNOWN && now > expiredUpTo) {
+                expire(now);
+                expiredUpTo = now;
+            }
+            sender.onRecord(context(), passOn());
+            return;
         }
+        ApimLog log = record.value();
         ApimJoinState call = calls.get(log.correlationId());
         if (call == null) {
             call = new ApimJoinState();
@@ -71,6 +92,18 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
             emit(log.correlationId(), call);
         }
         calls.put(log.correlationId(), call);
+    }
+
+    /** The watermark passed on: this task's, held back to the oldest call still waiting; it never goes back. */
+    private long passOn() {
+        long now = eventTime.watermark();
+        if (now == EventTime.UNKNOWN) {
+            return EventTime.UNKNOWN;
+        }
+        long firstDue = due.firstDue();
+        long held = firstDue == Long.MAX_VALUE ? now : Math.min(now, firstDue - window.toMillis());
+        passedOn = Math.max(passedOn, held);
+        return passedOn;
     }
 
     /** The chunk with the token counts: a chunked record may repeat them or carry them in one chunk only. */
@@ -120,6 +153,10 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
                 .setSource(SOURCE)
                 .build();
         call.emitted = true;
-        context().forward(new Record<>(correlationId, event, event.getTimestamp().toEpochMilli()));
+        long time = event.getTimestamp().toEpochMilli();
+        Record<String, UsageEvent> out = new Record<>(correlationId, event, time);
+        // a call is behind what this stage passed on only when one of its records came late into its raw partition
+        Watermarks.stamp(out.headers(), passedOn != EventTime.UNKNOWN && time < passedOn);
+        context().forward(out);
     }
 }

@@ -4,7 +4,9 @@ import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.serde.FramedBytesSerde;
 import io.tokenmeter.streams.DueIndex;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.topics.DeadLetters;
 import io.tokenmeter.topics.TopicCatalog;
 import java.time.Clock;
@@ -14,6 +16,7 @@ import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
@@ -32,12 +35,18 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class NormalizeTopology {
 
-    public static final String DEDUP_STORE = "normalize-dedup-store";
+    public static final String DEDUP_STORE = "normalize-dedup-ids-store";
+    static final String DEDUP_EXPIRY_STORE = "normalize-dedup-expiry-store";
     public static final String USAGE_REPARTITION = "normalize-usage-by-event";
     public static final String APIM_REPARTITION = "normalize-apim-by-correlation";
+    /** The stages of normalize, as their event time is named in markers and stores. */
+    public static final String STAGE_PARSE = "normalize";
+    public static final String STAGE_APIM_JOIN = "normalize-apim";
+    public static final String STAGE_DEDUP = "normalize-dedup";
 
-    /** What the normalize step can be tuned with. */
-    public record Settings(Duration dedupHorizon, Duration apimJoinWindow, DeploymentMap deployments, Attribution attribution) {
+    /** What the normalize step can be tuned with; {@code partitions} is the raw topic's partition count. */
+    public record Settings(Duration dedupHorizon, Duration apimJoinWindow, DeploymentMap deployments, Attribution attribution,
+                           EventTime.Settings eventTime, int partitions) {
     }
 
     private NormalizeTopology() {
@@ -48,14 +57,20 @@ public final class NormalizeTopology {
     }
 
     public static void build(StreamsBuilder builder, TopicCatalog topics, Settings settings, Clock clock, PipelineMetrics metrics) {
-        builder.addStateStore(Stores.windowStoreBuilder(
-                Stores.persistentWindowStore(DEDUP_STORE, settings.dedupHorizon(), settings.dedupHorizon(), false),
-                Serdes.String(), Serdes.Long()));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE), Serdes.String(), Serdes.Long())
+                .withCachingEnabled());
+        builder.addStateStore(DueIndex.store(DEDUP_EXPIRY_STORE));
+        for (String stage : new String[] {STAGE_PARSE, STAGE_APIM_JOIN, STAGE_DEDUP}) {
+            EventTime.addStores(builder, stage);
+        }
+        EventTime.Settings eventTime = settings.eventTime();
+        int partitions = settings.partitions();
 
         KStream<byte[], Parsed> parsed = builder
                 .stream(topics.ingestRaw().name(), Consumed.with(topics.ingestRaw().keySerde(), topics.ingestRaw().valueSerde())
                         .withName("normalize-source"))
-                .process(() -> new ParseProcessor(new Normalizer(settings.deployments(), settings.attribution()), clock, metrics), Named.as("normalize-parse"));
+                .process(() -> new ParseProcessor(new Normalizer(settings.deployments(), settings.attribution()), clock, metrics, eventTime,
+                        partitions), Named.as(ParseProcessor.NAME), EventTime.stores(STAGE_PARSE));
 
         Map<String, KStream<byte[], Parsed>> routes = parsed.split(Named.as("normalize-route-"))
                 .branch((key, p) -> p.item() instanceof Normalized.Usage, Branched.as("usage"))
@@ -73,8 +88,8 @@ public final class NormalizeTopology {
                     return KeyValue.pair(log.correlationId(), log);
                 }, Named.as("normalize-key-apim-by-correlation"))
                 .repartition(Repartitioned.with(Serdes.String(), ApimLog.SERDE).withName(APIM_REPARTITION))
-                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow(), settings.deployments()), Named.as("normalize-apim-join"),
-                        ApimJoinProcessor.STORE, ApimJoinProcessor.DUE_STORE);
+                .process(() -> new ApimJoinProcessor(settings.apimJoinWindow(), settings.deployments(), eventTime, partitions),
+                        Named.as(ApimJoinProcessor.NAME), EventTime.stores(STAGE_APIM_JOIN, ApimJoinProcessor.STORE, ApimJoinProcessor.DUE_STORE));
 
         // each usage event is encoded to Avro once, for the usage topic: the repartition and dedup move those bytes
         Serializer<UsageEvent> usageAvro = topics.usage().valueSerde().serializer();
@@ -86,7 +101,8 @@ public final class NormalizeTopology {
                 .merge(joined.map(byEvent::apply, Named.as("normalize-key-apim-usage-by-event")), Named.as("normalize-usage-and-apim"))
                 .repartition(Repartitioned.with(Serdes.String(), framed).withName(USAGE_REPARTITION)
                         .withStreamPartitioner(DedupProcessor::partitionByTenant))
-                .process(() -> new DedupProcessor(settings.dedupHorizon(), metrics), Named.as("normalize-dedup"), DEDUP_STORE)
+                .process(() -> new DedupProcessor(settings.dedupHorizon(), metrics, eventTime, partitions), Named.as(DedupProcessor.NAME),
+                        EventTime.stores(STAGE_DEDUP, DEDUP_STORE, DEDUP_EXPIRY_STORE))
                 .to(topics.usage().name(), Produced.with(Serdes.String(), framed).withName("normalize-usage-sink"));
 
         routes.get("normalize-route-outcome")
@@ -102,4 +118,12 @@ public final class NormalizeTopology {
                 .to(topics.dlq().name(), Produced.with(topics.dlq().keySerde(), topics.dlq().valueSerde()).withName("normalize-dlq-sink"));
     }
 
+    /** Adds the marker relays of the normalize stages, once the topology is built. */
+    public static void connectWatermarks(Topology topology, TopicCatalog topics, String applicationId) {
+        String usageByEvent = Watermarks.repartitionTopic(applicationId, USAGE_REPARTITION);
+        Watermarks.connect(topology, ParseProcessor.NAME, Watermarks.repartitionTopic(applicationId, APIM_REPARTITION), usageByEvent,
+                topics.taskOutcomes().name());
+        Watermarks.connect(topology, ApimJoinProcessor.NAME, usageByEvent);
+        Watermarks.connect(topology, DedupProcessor.NAME, topics.usage().name());
+    }
 }

@@ -2,6 +2,7 @@ package io.tokenmeter.pricing;
 
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.TopicCatalog;
@@ -25,13 +26,16 @@ public final class PricingTopology {
     public static final String PRICES_STORE = "pricing-prices-store";
 
     /** What pricing can be tuned with. */
-    public record Settings(List<String> billedStatusCodes) {
+    public record Settings(List<String> billedStatusCodes, String stage, EventTime.Settings eventTime) {
     }
 
     private PricingTopology() {
     }
 
-    /** Adds pricing to {@code builder} and returns the priced stream, keyed by tenant, for later steps to build on. */
+    /**
+     * Adds pricing to {@code builder} and returns the priced stream, keyed by tenant, for later steps to build on. The
+     * event-time stores of {@code settings.stage()} must be in the builder: pricing is the first processor of that stage.
+     */
     public static KStream<String, PricedUsage> build(StreamsBuilder builder, TopicCatalog topics, Settings settings, PipelineMetrics metrics) {
         AtomicLong pricesVersion = new AtomicLong();
         builder.addGlobalStore(
@@ -44,7 +48,8 @@ public final class PricingTopology {
         BillingPolicy billing = new BillingPolicy(settings.billedStatusCodes());
         KStream<String, PricedUsage> priced = builder
                 .stream(topics.usage().name(), Consumed.with(topics.usage().keySerde(), topics.usage().valueSerde()).withName("pricing-usage-source"))
-                .process(() -> new PricingProcessor(pricesVersion, billing, metrics), Named.as("pricing-price"));
+                .process(() -> new PricingProcessor(pricesVersion, billing, metrics, settings.stage(), settings.eventTime()), Named.as("pricing-price"),
+                        EventTime.stores(settings.stage()));
         priced.to(topics.pricedUsage().name(), Produced.with(topics.pricedUsage().keySerde(), topics.pricedUsage().valueSerde())
                 .withName("pricing-priced-sink"));
         return priced;

@@ -11,6 +11,7 @@ import io.tokenmeter.normalize.Attribution;
 import io.tokenmeter.normalize.DeploymentMap;
 import io.tokenmeter.normalize.NormalizeTopology;
 import io.tokenmeter.pricing.PricingTopology;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.OutcomesByTenant;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.task.TaskTopology;
@@ -28,27 +29,67 @@ import org.apache.kafka.streams.kstream.KStream;
 /** The whole application: every capability's topology built into one, as the service runs it and tests drive it. */
 public final class TokenmeterTopology {
 
+    /** The stage of the usage topic's tasks: pricing, windows, tasks, the per-tenant detectors and the partial sums. */
+    public static final String USAGE_STAGE = "usage";
+
+    /**
+     * How many partitions the topics the stages read have: each stage runs as that many tasks, and the stages after it
+     * wait for a watermark from every one of them. {@code internal} is the count of the repartition topics tokenmeter
+     * sizes itself ({@code topic.partitions}).
+     */
+    public record Partitions(int raw, int usage, int outcomes, int internal) {
+
+        public static Partitions of(TokenmeterConfig config) {
+            int n = config.topicPartitions();
+            return new Partitions(n, n, n, n);
+        }
+
+        /** Tasks of the usage stage: it reads usage and the outcomes repartition. */
+        int usageStage() {
+            return Math.max(usage, internal);
+        }
+    }
+
     private TokenmeterTopology() {
     }
 
     public static Topology build(TopicCatalog topics, TokenmeterConfig config, Properties streamsProperties, Clock clock, PipelineMetrics metrics) {
+        return build(topics, config, streamsProperties, clock, metrics, Partitions.of(config));
+    }
+
+    public static Topology build(TopicCatalog topics, TokenmeterConfig config, Properties streamsProperties, Clock clock, PipelineMetrics metrics,
+                                 Partitions partitions) {
         StreamsBuilder builder = new StreamsBuilder(new TopologyConfig(new StreamsConfig(streamsProperties)));
+        EventTime.Settings eventTime = eventTimeSettings(config);
         NormalizeTopology.build(builder, topics,
                 new NormalizeTopology.Settings(config.dedupHorizon(), Duration.ofMillis(config.getLong(TokenmeterConfig.APIM_JOIN_WINDOW)),
-                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS)), Attribution.of(config)), clock, metrics);
-        KStream<String, PricedUsage> priced = PricingTopology.build(builder, topics, new PricingTopology.Settings(config.billedStatusCodes()), metrics);
+                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS)), Attribution.of(config), eventTime, partitions.raw()),
+                clock, metrics);
+        EventTime.addStores(builder, USAGE_STAGE);
+        KStream<String, PricedUsage> priced = PricingTopology.build(builder, topics,
+                new PricingTopology.Settings(config.billedStatusCodes(), USAGE_STAGE, eventTime), metrics);
         UsageWindowsTopology.build(builder, priced, topics, windowSettings(config), metrics, clock);
-        KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, config.topicPartitions());
+        KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, partitions.internal(), eventTime, partitions.outcomes(),
+                USAGE_STAGE);
         AnomalyTopology.build(builder, priced, outcomes, topics, AnomalySettings.from(config), metrics);
         TaskTopology.build(builder, priced, outcomes, topics, TaskTopology.Settings.from(config), metrics);
         BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, config.topicPartitions());
-        return builder.build(streamsProperties);
+        Topology topology = builder.build(streamsProperties);
+        String applicationId = config.applicationId();
+        NormalizeTopology.connectWatermarks(topology, topics, applicationId);
+        OutcomesByTenant.connectWatermarks(topology, applicationId);
+        return topology;
+    }
+
+    static EventTime.Settings eventTimeSettings(TokenmeterConfig config) {
+        return new EventTime.Settings(config.windowGrace(), config.eventTimeIdle(), config.eventTimeInterval());
     }
 
     static UsageWindowsTopology.Settings windowSettings(TokenmeterConfig config) {
         return new UsageWindowsTopology.Settings(config.windowGrace(),
                 Duration.ofMillis(config.getLong(TokenmeterConfig.WINDOW_RETENTION_1M)),
                 Duration.ofMillis(config.getLong(TokenmeterConfig.WINDOW_RETENTION_1H)),
-                Duration.ofMillis(config.getLong(TokenmeterConfig.WINDOW_RETENTION_1D)));
+                Duration.ofMillis(config.getLong(TokenmeterConfig.WINDOW_RETENTION_1D)),
+                USAGE_STAGE, eventTimeSettings(config));
     }
 }

@@ -44,6 +44,13 @@ public final class DueIndex {
         index.delete(entry(due, key));
     }
 
+    /** The earliest due time in the index, or {@link Long#MAX_VALUE} when it is empty. */
+    public long firstDue() {
+        try (KeyValueIterator<Bytes, byte[]> all = index.all()) {
+            return all.hasNext() ? ByteBuffer.wrap(all.next().key.get()).getLong() ^ Long.MIN_VALUE : Long.MAX_VALUE;
+        }
+    }
+
     /** The keys due at or before {@code now}, in due order, taken out of the index. */
     public List<String> takeDue(long now) {
         List<Bytes> due = new ArrayList<>();

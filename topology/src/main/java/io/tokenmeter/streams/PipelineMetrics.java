@@ -31,11 +31,14 @@ public final class PipelineMetrics {
     private final Counter taskLate;
     private final Map<String, Counter> taskMeters = new ConcurrentHashMap<>();
     private final Map<String, Counter> azureRequests = new ConcurrentHashMap<>();
+    private final Map<String, Counter> revisions = new ConcurrentHashMap<>();
+    private final Map<String, Counter> behindWatermark = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry, int labelCap) {
         this.registry = registry;
         this.labelCap = labelCap;
-        this.late = Counter.builder("tokenmeter.late.records").description("Usage events later than the window grace, sent to the dead-letter topic")
+        this.late = Counter.builder("tokenmeter.late.records")
+                .description("Usage events older than every window kept (the 1-day retention), sent to the dead-letter topic")
                 .register(registry);
         this.duplicates = Counter.builder("tokenmeter.duplicates.dropped").description("Usage events dropped because their eventId was already seen")
                 .register(registry);
@@ -95,6 +98,20 @@ public final class PipelineMetrics {
     /** Counts a record that came after its task was closed (it still counts in usage and windows, not in the task). */
     public void taskLate() {
         taskLate.increment();
+    }
+
+    /** Counts a revised record: a window, task cost or budget status emitted again because a late call changed it. */
+    public void revised(String what) {
+        revisions.computeIfAbsent(what, w -> Counter.builder("tokenmeter.revisions")
+                .description("Records emitted again with a revision because calls came after their first emission, by what (usage window size, task)")
+                .tag("kind", w).register(registry)).increment();
+    }
+
+    /** Counts a record that came late into its own input partition: counted in every total, but not judged by the detectors. */
+    public void behindWatermark(String where) {
+        behindWatermark.computeIfAbsent(where, w -> Counter.builder("tokenmeter.late.at.source")
+                .description("Records later than the allowed lateness in their own input partition (or from an idle one that woke up): counted "
+                        + "in windows, tasks and budgets, not seen by the detectors").tag("stage", w).register(registry)).increment();
     }
 
     public void late() {

@@ -20,6 +20,8 @@ public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
     long reasoningTokens;
     long costNanos;
     long unpricedRequests;
+    /** Kept in the store only: the revisions emitted after the window's first value. */
+    int revisions;
 
     public UsageTotals add(PricedUsage priced) {
         UsageEvent u = priced.getUsage();
@@ -65,10 +67,11 @@ public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
         return this;
     }
 
-    /** A compact fixed-size binary form for the window stores: a version byte and eight longs. */
+    /** A compact fixed-size binary form for the window stores: a version byte, eight longs and the emissions (version 1 had none). */
     public static final class StoreSerde implements Serde<UsageTotals>, Serializer<UsageTotals>, Deserializer<UsageTotals> {
-        private static final byte VERSION = 1;
-        private static final int SIZE = 1 + 8 * Long.BYTES;
+        private static final byte VERSION = 2;
+        private static final int SIZE_V1 = 1 + 8 * Long.BYTES;
+        private static final int SIZE = SIZE_V1 + Integer.BYTES;
 
         @Override
         public byte[] serialize(String topic, UsageTotals t) {
@@ -77,7 +80,7 @@ public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
             }
             return ByteBuffer.allocate(SIZE).put(VERSION).putLong(t.requests).putLong(t.billedRequests).putLong(t.inputTokens)
                     .putLong(t.cachedInputTokens).putLong(t.outputTokens).putLong(t.reasoningTokens).putLong(t.costNanos)
-                    .putLong(t.unpricedRequests).array();
+                    .putLong(t.unpricedRequests).putInt(t.revisions).array();
         }
 
         @Override
@@ -85,10 +88,11 @@ public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
             if (bytes == null) {
                 return null;
             }
-            if (bytes.length != SIZE || bytes[0] != VERSION) {
+            boolean v1 = bytes.length == SIZE_V1 && bytes[0] == 1;
+            if (!v1 && (bytes.length != SIZE || bytes[0] != VERSION)) {
                 throw new SerializationException("not a version-" + VERSION + " usage total (" + bytes.length + " bytes)");
             }
-            ByteBuffer in = ByteBuffer.wrap(bytes, 1, SIZE - 1);
+            ByteBuffer in = ByteBuffer.wrap(bytes, 1, bytes.length - 1);
             UsageTotals t = new UsageTotals();
             t.requests = in.getLong();
             t.billedRequests = in.getLong();
@@ -98,6 +102,8 @@ public final class UsageTotals implements WindowGather.Totals<UsageTotals> {
             t.reasoningTokens = in.getLong();
             t.costNanos = in.getLong();
             t.unpricedRequests = in.getLong();
+            // a version-1 window was written before revisions: none were made
+            t.revisions = v1 ? 0 : in.getInt();
             return t;
         }
 

@@ -3,7 +3,7 @@ package io.tokenmeter.usage;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.event.UsageWindow;
-import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.DeadLetters;
 import java.nio.charset.StandardCharsets;
@@ -12,6 +12,7 @@ import java.time.Instant;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -20,11 +21,13 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Adds each priced call to its 1-minute, 1-hour and 1-day windows and emits every window once, with its final value,
- * when event time passes its end plus the grace. Event time is the latest call this processor has seen, not the task's
- * stream time, which other input topics of the task can push ahead. A call whose 1-minute window has already closed is late: it is
- * counted in no window (so every window size sums to the same total) and goes to the dead-letter topic.
- * Windows are partitioned like the usage topic (by tenant, which is part of every window key), so no repartition is needed.
+ * Adds each priced call to its 1-minute, 1-hour and 1-day windows and emits every window when the task's watermark
+ * ({@link EventTime}: the low watermark of every upstream partition) passes its end. A call that comes after its window
+ * was emitted still counts: the window is updated and emitted again with the next revision number, so a sink that
+ * upserts by key ends up right. A window is kept (queryable, revisable) until the watermark passes its start by the
+ * retention of its size; a call counts in every size whose window is still kept, and goes to the dead-letter topic as
+ * 'late' only when none is. Windows are partitioned like the usage topic (by tenant, which is part of every window
+ * key), so no repartition is needed.
  */
 final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsage, String, UsageWindowsTopology.Output> {
 
@@ -36,7 +39,8 @@ final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsag
     private final Clock clock;
     private final KeyValueStore<Bytes, UsageTotals>[] stores;
     private final long[] emittedUpTo = new long[SIZES.length];
-    private final EventClock eventTime = new EventClock(SIZES[0].millis());
+    private EventTime eventTime;
+    private long closedAt = EventTime.UNKNOWN;
     private KeyValueStore<String, Long> emitted;
 
     @SuppressWarnings("unchecked")
@@ -60,32 +64,56 @@ final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsag
             Long upTo = emitted.get(SIZES[i].code());
             emittedUpTo[i] = upTo == null ? Long.MIN_VALUE : upTo;
         }
+        eventTime = EventTime.of(context, settings.stage(), settings.eventTime());
+        context.schedule(settings.eventTime().interval(), PunctuationType.WALL_CLOCK_TIME, now -> advance());
     }
 
     @Override
     public void process(Record<String, PricedUsage> record) {
         long eventTime = record.value().getUsage().getTimestamp().toEpochMilli();
-        this.eventTime.observe(eventTime);
-        long now = this.eventTime.now();
-        long grace = settings.grace().toMillis();
-        WindowSize finest = SIZES[0];
-        long finestStart = finest.windowStart(eventTime);
-        if (finestStart + finest.millis() + grace <= now || finestStart < emittedUpTo[0]) {
-            late(record, eventTime, now);
-            return;
-        }
-        String key = Dimensions.key(record.value());
+        long now = this.eventTime.watermark();
+        String key = null;
+        boolean counted = false;
         for (int i = 0; i < SIZES.length; i++) {
-            Bytes windowKey = WindowKey.of(SIZES[i].windowStart(eventTime), key);
+            WindowSize size = SIZES[i];
+            long start = size.windowStart(eventTime);
+            if (now != EventTime.UNKNOWN && start + settings.retention(size).toMillis() < now) {
+                continue; // this size no longer keeps the call's window
+            }
+            key = key == null ? Dimensions.key(record.value()) : key;
+            Bytes windowKey = WindowKey.of(start, key);
             UsageTotals totals = stores[i].get(windowKey);
-            stores[i].put(windowKey, (totals == null ? new UsageTotals() : totals).add(record.value()));
+            boolean emittedBefore = start + size.millis() <= emittedUpTo[i];
+            if (totals != null && emittedBefore) {
+                totals.revisions++;
+            }
+            totals = (totals == null ? new UsageTotals() : totals).add(record.value());
+            stores[i].put(windowKey, totals);
+            if (emittedBefore) {
+                metrics.revised("window-" + size.code());
+                UsageWindow value = toWindow(size, start, key, totals);
+                context().forward(new Record<>(outputKey(size, value), new UsageWindowsTopology.Output.Closed(value), start + size.millis() - 1));
+            }
+            counted = true;
         }
-        emitClosedWindows(now - grace);
+        if (!counted) {
+            late(record, eventTime, now);
+        }
+        advance();
+    }
+
+    /** Emits what the watermark has closed since the last time. */
+    private void advance() {
+        long now = eventTime.watermark();
+        if (now != EventTime.UNKNOWN && now != closedAt) {
+            closedAt = now;
+            emitClosedWindows(now);
+        }
     }
 
     /**
-     * Emits, once, every window that ends at or before {@code closeBefore}, and deletes the windows that are past
-     * their retention (their changelog gets tombstones, so restores stay small too).
+     * Emits every window that ends at or before {@code closeBefore} and was not emitted yet, and deletes the windows
+     * that are past their retention (their changelog gets tombstones, so restores stay small too).
      */
     private void emitClosedWindows(long closeBefore) {
         for (int i = 0; i < SIZES.length; i++) {
@@ -110,12 +138,13 @@ final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsag
                     }
                 }
             }
-            expire(stores[i], Math.max(0, closedEnd - retention));
+            expire(stores[i], closeBefore - retention);
             emittedUpTo[i] = closedEnd;
             emitted.put(size.code(), closedEnd);
         }
     }
 
+    /** Deletes the windows that start before {@code before}. */
     private static void expire(KeyValueStore<Bytes, UsageTotals> store, long before) {
         if (before <= 0) {
             return;
@@ -138,9 +167,10 @@ final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsag
         RecordMetadata source = context().recordMetadata().orElse(null);
         String topic = source == null ? null : source.topic();
         byte[] value = usageSerializer.serialize(topic, record.value().getUsage());
-        String detail = "event time " + Instant.ofEpochMilli(eventTime) + " is too late: its 1-minute window closed at "
-                + Instant.ofEpochMilli(SIZES[0].windowStart(eventTime) + SIZES[0].millis() + settings.grace().toMillis())
-                + " (end + grace " + settings.grace() + "), and usage of this partition has reached " + Instant.ofEpochMilli(Math.max(now, emittedUpTo[0] + settings.grace().toMillis()));
+        WindowSize longest = SIZES[SIZES.length - 1];
+        String detail = "event time " + Instant.ofEpochMilli(eventTime) + " is older than every window kept: the watermark of this partition is "
+                + Instant.ofEpochMilli(now) + " and " + longest.code() + " windows are kept for " + settings.retention(longest)
+                + " after they start (windows.retention." + longest.code() + ".ms)";
         DeadLetters.Origin origin = source == null ? new DeadLetters.Origin(null, -1, -1, clock.instant())
                 : new DeadLetters.Origin(source.topic(), source.partition(), source.offset(), clock.instant());
         context().forward(new Record<>(record.key(), (UsageWindowsTopology.Output) new UsageWindowsTopology.Output.Late(
@@ -160,6 +190,7 @@ final class UsageWindowsProcessor extends ContextualProcessor<String, PricedUsag
                 .setInputTokens(totals.inputTokens).setCachedInputTokens(totals.cachedInputTokens)
                 .setOutputTokens(totals.outputTokens).setReasoningTokens(totals.reasoningTokens)
                 .setCostNanos(totals.costNanos).setUnpricedRequests(totals.unpricedRequests)
+                .setRevision(totals.revisions)
                 .build();
     }
 

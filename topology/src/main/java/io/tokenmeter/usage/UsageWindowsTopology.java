@@ -2,6 +2,7 @@ package io.tokenmeter.usage;
 
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageWindow;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.TopicCatalog;
 import java.time.Clock;
@@ -18,15 +19,20 @@ import org.apache.kafka.streams.state.Stores;
 
 /**
  * usage.priced → 1-minute, 1-hour and 1-day tumbling windows per tenant, application, use case, cost center, agent,
- * model and deployment. Open windows are queryable in the stores; closed windows go to usage.windows once, with their
- * final value; calls later than the grace go to the dead-letter topic as 'late'.
+ * model and deployment. Open windows are queryable in the stores; a window goes to usage.windows when the watermark
+ * passes its end, and again, with the next revision number, for every call that comes after that; calls older than
+ * every window kept go to the dead-letter topic as 'late'.
  */
 public final class UsageWindowsTopology {
 
     public static final String EMITTED_STORE = "usage-windows-emitted-store";
 
-    /** Grace for late events and how long each window size stays queryable (at least the window and its grace). */
-    public record Settings(Duration grace, Duration retention1m, Duration retention1h, Duration retention1d) {
+    /**
+     * Grace (the lateness the event time allows, see {@link EventTime}), how long each window size stays queryable and
+     * revisable (at least the window and its grace), and the stage whose event time the windows follow.
+     */
+    public record Settings(Duration grace, Duration retention1m, Duration retention1h, Duration retention1d, String stage,
+                           EventTime.Settings eventTime) {
 
         public Duration retention(WindowSize size) {
             Duration configured = switch (size) {
@@ -53,7 +59,7 @@ public final class UsageWindowsTopology {
 
     public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, TopicCatalog topics, Settings settings,
                              PipelineMetrics metrics, Clock clock) {
-        String[] stores = new String[WindowSize.values().length + 1];
+        String[] stores = new String[WindowSize.values().length + 3];
         for (WindowSize size : WindowSize.values()) {
             // key-value stores keyed by (start, dimensions): a cached get is a map lookup, where a cached window-store
             // fetch copies the cache's key range on every call
@@ -62,7 +68,10 @@ public final class UsageWindowsTopology {
             stores[size.ordinal()] = size.storeName();
         }
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(EMITTED_STORE), Serdes.String(), Serdes.Long()));
-        stores[stores.length - 1] = EMITTED_STORE;
+        stores[WindowSize.values().length] = EMITTED_STORE;
+        String[] eventTimeStores = EventTime.stores(settings.stage());
+        stores[stores.length - 2] = eventTimeStores[0];
+        stores[stores.length - 1] = eventTimeStores[1];
 
         Map<String, KStream<String, Output>> routes = priced
                 .process(() -> new UsageWindowsProcessor(settings, topics.usage().valueSerde().serializer(), metrics, clock),

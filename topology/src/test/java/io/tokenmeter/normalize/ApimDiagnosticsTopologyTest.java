@@ -58,7 +58,7 @@ class ApimDiagnosticsTopologyTest {
     }
 
     private List<UsageEvent> usage() {
-        return harness.output(harness.topics.usage()).readValuesToList();
+        return harness.values(harness.topics.usage());
     }
 
     @Test
@@ -101,7 +101,11 @@ class ApimDiagnosticsTopologyTest {
         send(llmRecord("later", "2025-06-01T10:04:00Z", 0, 1, 1));
         assertThat(usage()).isEmpty();
 
-        send(llmRecord("much-later", "2025-06-01T10:05:30Z", 0, 1, 1)); // the 5-minute window of "lonely" has passed
+        send(llmRecord("within-grace", "2025-06-01T10:14:30Z", 0, 1, 1));
+        assertThat(usage()).as("the raw partition's watermark (latest record less the 10-minute grace) is still inside the window").isEmpty();
+
+        // the watermark has passed the 5-minute window of "lonely": 10:15:30 less the grace
+        send(llmRecord("much-later", "2025-06-01T10:15:30Z", 0, 1, 1));
 
         assertThat(usage()).singleElement().satisfies(u -> {
             assertThat(u.getEventId()).isEqualTo("apim:lonely");
@@ -116,7 +120,7 @@ class ApimDiagnosticsTopologyTest {
                 + "{\\\"prompt_tokens\\\":2000,\\\"completion_tokens\\\":100,\\\"prompt_tokens_details\\\":{\\\"cached_tokens\\\":1024}}}\"";
         send(gatewayRecord("with-body", "2025-06-01T10:00:00Z", 200, body));
         send(gatewayRecord("throttled", "2025-06-01T10:00:10Z", 429, ""));
-        send(gatewayRecord("tick", "2025-06-01T10:06:00Z", 200, ""));
+        send(gatewayRecord("tick", "2025-06-01T10:16:10Z", 200, "")); // watermark 10:06:10: both 5-minute windows have passed
 
         List<UsageEvent> usage = usage();
         assertThat(usage).extracting(UsageEvent::getEventId).containsExactlyInAnyOrder("apim:with-body", "apim:throttled");
@@ -167,7 +171,7 @@ class ApimDiagnosticsTopologyTest {
                     + llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 10, 1).replace("\"region\": \"East US 2\", ", "") + "]}");
             mapped.raw("{\"timestamp\":\"2025-06-01T10:00:00Z\",\"model\":\"gpt-4o\",\"deploymentName\":\"chat\",\"promptTokens\":5}");
 
-            assertThat(mapped.output(mapped.topics.usage()).readValuesToList()).hasSize(2).allSatisfy(u -> {
+            assertThat(mapped.values(mapped.topics.usage())).hasSize(2).allSatisfy(u -> {
                 assertThat(u.getDeploymentType()).isEqualTo("datazone");
                 assertThat(u.getRegion()).isEqualTo("swedencentral");
             });
@@ -212,7 +216,7 @@ class ApimDiagnosticsTopologyTest {
                     + "," + llmRecord("c-1", "2025-06-01T10:00:00Z", 0, 10, 1) + "," + gatewayRecord("c-2", "2025-06-01T10:00:00Z", 200, "")
                     + "," + llmRecord("c-2", "2025-06-01T10:00:00Z", 0, 10, 1) + "]}");
 
-            List<UsageEvent> usage = mapped.output(mapped.topics.usage()).readValuesToList();
+            List<UsageEvent> usage = mapped.values(mapped.topics.usage());
             assertThat(usage).extracting(UsageEvent::getTenant).containsExactly("fabrikam", "team-a");
             assertThat(usage).extracting(UsageEvent::getApplication).containsOnly("azure-openai");
             assertThat(usage).extracting(UsageEvent::getCostCenter).containsOnly("openai-backend-1");

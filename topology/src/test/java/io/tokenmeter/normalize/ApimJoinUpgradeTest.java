@@ -3,6 +3,8 @@ package io.tokenmeter.normalize;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.EventTime;
+import io.tokenmeter.testing.MockEventTime;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -61,6 +63,7 @@ class ApimJoinUpgradeTest {
     @Test
     void callsInFlightInStateWithoutAnIndexAreIndexedAtStartAndExpire() throws IOException {
         MockProcessorContext<String, UsageEvent> context = new MockProcessorContext<>();
+        context.setCurrentSystemTimeMs(0);
         KeyValueStore<String, ApimJoinState> calls = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ApimJoinProcessor.STORE),
                 Serdes.String(), ApimJoinState.SERDE).withLoggingDisabled().build();
         KeyValueStore<Bytes, byte[]> due = Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(ApimJoinProcessor.DUE_STORE),
@@ -75,13 +78,15 @@ class ApimJoinUpgradeTest {
         inFlight.chunks.add(0);
         calls.put("old", inFlight);
 
-        ApimJoinProcessor processor = new ApimJoinProcessor(Duration.ofMinutes(5), DeploymentMap.empty());
+        MockEventTime.addStores(context, NormalizeTopology.STAGE_APIM_JOIN);
+        ApimJoinProcessor processor = new ApimJoinProcessor(Duration.ofMinutes(5), DeploymentMap.empty(),
+                new EventTime.Settings(Duration.ZERO, Duration.ofSeconds(30), Duration.ofMillis(200)), 1);
         processor.init(context);
-        ApimLog later = new ApimLog(false, "new", Duration.ofMinutes(6).toMillis(), Attribution.Attributes.NONE, 200, null, null, "gpt-4o",
-                "chat", null, 0, true, 10, 0, 1, 0);
-        processor.process(new Record<>("new", later, later.time()));
+        // the raw partitions have reached 6 minutes: the call's 5-minute window has passed
+        processor.process(MockEventTime.marker(NormalizeTopology.STAGE_PARSE, Duration.ofMinutes(6).toMillis()));
 
-        List<UsageEvent> emitted = context.forwarded().stream().map(f -> (UsageEvent) f.record().value()).toList();
+        List<UsageEvent> emitted = context.forwarded().stream().filter(f -> f.childName().isEmpty())
+                .map(f -> (UsageEvent) f.record().value()).toList();
         assertThat(emitted).extracting(UsageEvent::getEventId).containsExactly("apim:old");
         assertThat(emitted.get(0).getTenant()).isEqualTo("unattributed");
         assertThat(calls.get("old")).isNull();

@@ -37,13 +37,13 @@ class NormalizeTopologyTest {
         harness.raw(usage("e-1", "contoso", "2025-06-01T10:00:00Z"));
         harness.raw("{\"kind\":\"task-outcome\",\"taskId\":\"task-1\",\"timestamp\":\"2025-06-01T10:05:00Z\",\"status\":\"FAILED\"}");
 
-        List<TestRecord<String, UsageEvent>> usage = harness.output(harness.topics.usage()).readRecordsToList();
+        List<TestRecord<String, UsageEvent>> usage = harness.records(harness.topics.usage());
         assertThat(usage).singleElement().satisfies(r -> {
             assertThat(r.key()).isEqualTo("contoso");
             assertThat(r.value().getEventId()).isEqualTo("e-1");
             assertThat(r.timestamp()).isEqualTo(java.time.Instant.parse("2025-06-01T10:00:00Z").toEpochMilli());
         });
-        List<KeyValue<String, TaskOutcome>> outcomes = harness.output(harness.topics.taskOutcomes()).readKeyValuesToList();
+        List<KeyValue<String, TaskOutcome>> outcomes = harness.records(harness.topics.taskOutcomes()).stream().map(r -> KeyValue.pair(r.key(), r.value())).toList();
         assertThat(outcomes).singleElement().satisfies(kv -> {
             assertThat(kv.key).isEqualTo("task-1");
             assertThat(kv.value.getStatus()).isEqualTo(OutcomeStatus.FAILED);
@@ -70,7 +70,7 @@ class NormalizeTopologyTest {
         harness.raw(usage("other", "contoso", "2025-06-01T10:00:01Z"));
         harness.raw(usage("dup", "contoso", "2025-06-01T21:00:00Z"));
 
-        assertThat(harness.output(harness.topics.usage()).readValuesToList()).extracting(UsageEvent::getEventId)
+        assertThat(harness.values(harness.topics.usage())).extracting(UsageEvent::getEventId)
                 .containsExactly("dup", "other");
     }
 
@@ -83,7 +83,7 @@ class NormalizeTopologyTest {
         harness.raw(usage("dup", "contoso", "2025-06-01T10:59:00Z"));
         harness.raw(usage("dup", "contoso", "2025-06-01T11:30:00Z"));
 
-        assertThat(harness.output(harness.topics.usage()).readRecordsToList()).extracting(TestRecord::timestamp)
+        assertThat(harness.records(harness.topics.usage())).extracting(TestRecord::timestamp)
                 .containsExactly(java.time.Instant.parse("2025-06-01T10:00:00Z").toEpochMilli(),
                         java.time.Instant.parse("2025-06-01T11:30:00Z").toEpochMilli());
     }
@@ -113,7 +113,7 @@ class NormalizeTopologyTest {
         assertThat(DeadLetters.header(dead.get(1).headers(), DeadLetters.REASON)).isEqualTo(DeadLetters.MALFORMED_JSON);
         assertThat(DeadLetters.header(dead.get(1).headers(), DeadLetters.SOURCE_OFFSET)).isEqualTo("2");
 
-        assertThat(harness.output(harness.topics.usage()).readValuesToList()).extracting(UsageEvent::getEventId)
+        assertThat(harness.values(harness.topics.usage())).extracting(UsageEvent::getEventId)
                 .containsExactly("ok-1", "ok-2");
     }
 

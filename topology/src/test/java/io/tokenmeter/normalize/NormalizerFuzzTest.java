@@ -68,8 +68,8 @@ class NormalizerFuzzTest {
         List<String> sample = corpus().subList(0, 600);
         try (TopologyHarness harness = new TopologyHarness()) {
             assertThatCode(() -> sample.forEach(harness::raw)).doesNotThrowAnyException();
-            long usage = harness.output(harness.topics.usage()).getQueueSize();
-            long outcomes = harness.output(harness.topics.taskOutcomes()).getQueueSize();
+            long usage = harness.records(harness.topics.usage()).size();
+            long outcomes = harness.records(harness.topics.taskOutcomes()).size();
             long dead = harness.output(harness.topics.dlq()).getQueueSize();
             long duplicates = (long) harness.metrics.total("tokenmeter.duplicates.dropped");
             assertThat(usage + outcomes + dead + duplicates).isEqualTo(sample.size());

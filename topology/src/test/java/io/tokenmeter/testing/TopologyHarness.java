@@ -8,6 +8,7 @@ import io.tokenmeter.service.DeadLetterHandler;
 import io.tokenmeter.service.StreamsDefaults;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.service.TokenmeterTopology;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
 import java.nio.charset.StandardCharsets;
@@ -53,6 +54,7 @@ public final class TopologyHarness implements AutoCloseable {
         Map<String, Object> values = new HashMap<>(overrides);
         values.put(TokenmeterConfig.STATE_DIR, stateDir.toString());
         values.putIfAbsent(TokenmeterConfig.APPLICATION_ID, "tokenmeter-test");
+        values.putIfAbsent(TokenmeterConfig.TOPIC_PARTITIONS, 1); // the driver has one partition per topic: one task per stage
         config = TokenmeterConfig.of(values);
         topics = new TopicCatalog("t.", new InMemorySchemaRegistry("ttd"), 1);
         Properties props = StreamsDefaults.properties(config, topics);
@@ -67,6 +69,16 @@ public final class TopologyHarness implements AutoCloseable {
 
     public <K, V> TestOutputTopic<K, V> output(Topic<K, V> topic) {
         return driver.createOutputTopic(topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
+    }
+
+    /** The data records written to {@code topic} since the last read: progress markers ({@link Watermarks}) left out. */
+    public <K, V> java.util.List<org.apache.kafka.streams.test.TestRecord<K, V>> records(Topic<K, V> topic) {
+        return output(topic).readRecordsToList().stream().filter(r -> !Watermarks.isMarker(r.key())).toList();
+    }
+
+    /** The values of {@link #records}. */
+    public <K, V> java.util.List<V> values(Topic<K, V> topic) {
+        return records(topic).stream().map(org.apache.kafka.streams.test.TestRecord::value).toList();
     }
 
     /** Publishes price entries to the prices topic, keyed per effective-dated entry as the loader does. */

@@ -94,33 +94,57 @@ class UsageWindowsTopologyTest {
     }
 
     @Test
-    void aCallLaterThanTheGraceGoesToTheDeadLetterTopicAndIntoNoWindow() {
+    void aCallAfterItsWindowWasEmittedRevisesItAndOnlyCallsOlderThanEveryWindowKeptAreDeadLettered() {
+        harness.close();
+        harness = new TopologyHarness(Map.of(TokenmeterConfig.WINDOW_RETENTION_1M, Duration.ofHours(1).toMillis(),
+                TokenmeterConfig.WINDOW_RETENTION_1H, Duration.ofDays(1).toMillis(), TokenmeterConfig.WINDOW_RETENTION_1D, Duration.ofDays(2).toMillis()));
         harness.prices(gpt4o());
-        harness.usage(usage("now", "2025-06-01T12:00:00Z").build());
-        // its minute ended 11:49; + 10 min grace = 11:59 ≤ stream time 12:00: late
-        harness.usage(usage("late", "2025-06-01T11:48:30Z").setInputTokens(999).build());
-        // its minute ends 11:50; + grace = 12:00, not after stream time 12:00: also late (the boundary is exclusive)
-        harness.usage(usage("boundary", "2025-06-01T11:49:00Z").setInputTokens(999).build());
-        // ends 11:51 + grace = 12:01 > 12:00: still counted
-        harness.usage(usage("in-grace", "2025-06-01T11:50:00Z").setInputTokens(7).build());
+        harness.usage(usage("first", "2025-06-03T11:48:10Z").setInputTokens(5).build(), usage("now", "2025-06-03T12:00:00Z").setInputTokens(1000).build());
+        assertThat(closed("1m")).as("watermark 11:50 (12:00 less the grace) closed the 11:48 minute")
+                .filteredOn(w -> w.getWindowStart().equals(Instant.parse("2025-06-03T11:48:00Z")))
+                .singleElement().satisfies(w -> {
+                    assertThat(w.getInputTokens()).isEqualTo(5);
+                    assertThat(w.getRevision()).isZero();
+                });
+
+        harness.usage(usage("late", "2025-06-03T11:48:30Z").setInputTokens(999).build());
+        List<TestRecord<String, UsageWindow>> revised = harness.output(harness.topics.usageWindows()).readRecordsToList();
+        assertThat(revised).as("the 1-minute window again, same key, next revision; the hour is still open").singleElement().satisfies(r -> {
+            assertThat(r.key()).startsWith("1m|2025-06-03T11:48:00Z|contoso|");
+            assertThat(r.value().getInputTokens()).isEqualTo(1004);
+            assertThat(r.value().getRevision()).isEqualTo(1);
+        });
+        assertThat(harness.metrics.registry().get("tokenmeter.revisions").tag("kind", "window-1m").counter().count()).isEqualTo(1.0);
+
+        // two hours old: its minute is no longer kept (1 hour), its hour and day are
+        harness.usage(usage("old", "2025-06-03T09:30:00Z").setInputTokens(70).build());
+        // three days old: older than every window kept
+        harness.usage(usage("ancient", "2025-05-31T12:00:00Z").setInputTokens(999_999).build());
 
         List<TestRecord<byte[], byte[]>> dead = harness.output(harness.topics.dlq()).readRecordsToList();
-        assertThat(dead).hasSize(2).allSatisfy(r -> {
+        assertThat(dead).singleElement().satisfies(r -> {
             assertThat(DeadLetters.header(r.headers(), DeadLetters.REASON)).isEqualTo(DeadLetters.LATE);
             assertThat(DeadLetters.header(r.headers(), DeadLetters.SOURCE_TOPIC)).isEqualTo(harness.topics.usage().name());
-            assertThat(DeadLetters.header(r.headers(), DeadLetters.DETAIL)).contains("too late");
+            assertThat(DeadLetters.header(r.headers(), DeadLetters.DETAIL)).contains("older than every window kept");
+            assertThat(harness.topics.usage().valueSerde().deserializer().deserialize("x", r.value()).getEventId()).isEqualTo("ancient");
         });
-        UsageEvent back = harness.topics.usage().valueSerde().deserializer().deserialize("x", dead.get(0).value());
-        assertThat(back.getEventId()).isEqualTo("late");
-        assertThat(harness.metrics.total("tokenmeter.late.records")).isEqualTo(2.0);
-        assertThat(harness.metrics.registry().get("tokenmeter.dead.letters").tag("reason", "late").counter().count()).isEqualTo(2.0);
+        assertThat(harness.metrics.total("tokenmeter.late.records")).isEqualTo(1.0);
 
-        harness.usage(usage("close", "2025-06-02T12:00:00Z").build());
-        long lateTokensInWindows = closed("1d").stream().mapToLong(UsageWindow::getInputTokens).sum();
-        assertThat(lateTokensInWindows).isEqualTo(7);
-        // a late call is still priced: usage.priced is the record of every call
+        harness.usage(usage("close", "2025-06-04T12:00:00Z").build());
+        Map<String, Long> latest = new HashMap<>();
+        harness.output(harness.topics.usageWindows()).readRecordsToList()
+                .forEach(r -> latest.put(r.key(), r.value().getInputTokens()));
+        assertThat(latest).containsEntry(latestKey("1h", "2025-06-03T11:00:00Z"), 1004L)
+                .containsEntry(latestKey("1h", "2025-06-03T09:00:00Z"), 70L)
+                .containsEntry(latestKey("1d", "2025-06-03T00:00:00Z"), 1004L + 1000 + 70)
+                .doesNotContainKey(latestKey("1m", "2025-06-03T09:30:00Z"));
+        // every call is still priced: usage.priced is the record of every call
         assertThat(harness.output(harness.topics.pricedUsage()).readValuesToList()).extracting(p -> p.getUsage().getEventId())
-                .contains("late", "boundary");
+                .contains("late", "old", "ancient");
+    }
+
+    private static String latestKey(String size, String start) {
+        return size + "|" + start + "|contoso|support-copilot|ticket-triage|cc-support|triage-agent|gpt-4o|gpt-4o-prod|USD";
     }
 
     @Test
@@ -170,12 +194,12 @@ class UsageWindowsTopologyTest {
         harness.usage(usage("closer", "2025-07-01T00:00:00Z").setTenant("closer").build());
 
         List<PricedUsage> priced = harness.output(harness.topics.pricedUsage()).readValuesToList();
-        List<String> late = harness.output(harness.topics.dlq()).readRecordsToList().stream()
-                .map(r -> harness.topics.usage().valueSerde().deserializer().deserialize("x", r.value()).getEventId()).toList();
-        assertThat(late).as("some events must be late for this test to mean something").isNotEmpty();
+        assertThat(harness.output(harness.topics.dlq()).readRecordsToList()).as("no call is older than every window kept").isEmpty();
+        assertThat(harness.metrics.total("tokenmeter.revisions")).as("some calls must come after their window for this test to mean something")
+                .isPositive();
         Map<String, long[]> expected = new HashMap<>();
         for (PricedUsage p : priced) {
-            if (late.contains(p.getUsage().getEventId()) || p.getUsage().getTenant().equals("closer")) {
+            if (p.getUsage().getTenant().equals("closer")) {
                 continue;
             }
             long[] sums = expected.computeIfAbsent("all", k -> new long[5]);
@@ -185,7 +209,10 @@ class UsageWindowsTopologyTest {
             sums[3] += p.getPriced() ? 0 : 1;
             sums[4] += p.getBilled() ? 1 : 0;
         }
-        List<UsageWindow> windows = harness.output(harness.topics.usageWindows()).readValuesToList();
+        // a revision replaces the record before it: the latest record of each key is the window
+        Map<String, UsageWindow> latest = new HashMap<>();
+        harness.output(harness.topics.usageWindows()).readRecordsToList().forEach(r -> latest.put(r.key(), r.value()));
+        List<UsageWindow> windows = List.copyOf(latest.values());
         for (String size : List.of("1m", "1h", "1d")) {
             long[] actual = new long[5];
             windows.stream().filter(w -> w.getWindowSize().equals(size) && !w.getTenant().equals("closer")).forEach(w -> {
