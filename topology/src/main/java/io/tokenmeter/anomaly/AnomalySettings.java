@@ -4,12 +4,12 @@ import io.tokenmeter.config.TokenmeterConfig;
 import java.time.Duration;
 
 /**
- * The detectors' thresholds, from configuration (see {@code tokenmeter config}, group Anomaly). {@code lateness} is how
- * long a detector that adds up counts from every partition keeps a judged minute open to late counts: the windows' grace.
+ * The detectors' thresholds, from configuration (see {@code tokenmeter config}, group Anomaly). Time is the event time
+ * of {@link io.tokenmeter.streams.EventTime}: no detector has a lateness of its own.
  */
 public record AnomalySettings(int maxCalls, Duration callsWindow, int repeatedPrompts, Duration repeatsWindow, long maxTaskTokens,
                               Duration quiet, double spikeZ, double spikeAlpha, Duration spikeWarmup, long spikeMinTokens,
-                              int stormMinRequests, double stormShare, Duration stormQuiet, Duration lateness) {
+                              int stormMinRequests, double stormShare, Duration stormQuiet) {
 
     public static AnomalySettings from(TokenmeterConfig config) {
         return new AnomalySettings(
@@ -25,7 +25,6 @@ public record AnomalySettings(int maxCalls, Duration callsWindow, int repeatedPr
                 config.getLong(TokenmeterConfig.SPIKE_MIN_TOKENS),
                 config.getInt(TokenmeterConfig.STORM_MIN_REQUESTS),
                 config.getDouble(TokenmeterConfig.STORM_SHARE),
-                Duration.ofMillis(config.getLong(TokenmeterConfig.STORM_QUIET)),
-                config.windowGrace());
+                Duration.ofMillis(config.getLong(TokenmeterConfig.STORM_QUIET)));
     }
 }

@@ -2,14 +2,15 @@ package io.tokenmeter.anomaly;
 
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.PricedUsage;
-import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.TaskSignal;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.topics.TopicCatalog;
 import org.apache.kafka.common.serialization.Serdes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -33,8 +34,13 @@ public final class AnomalyTopology {
     private AnomalyTopology() {
     }
 
-    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskOutcome> outcomesByTenant,
-                             TopicCatalog topics, AnomalySettings settings, PipelineMetrics metrics) {
+    /**
+     * {@code priced}: the usage stage's priced calls; {@code signals}: its calls and outcomes in event-time order
+     * ({@link io.tokenmeter.streams.InEventTimeOrder}). The storm and unpriced detectors have event-time stores of their own.
+     */
+    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskSignal> signals,
+                             TopicCatalog topics, AnomalySettings settings, PipelineMetrics metrics, String stage, EventTime.Settings eventTime,
+                             int stagePartitions) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunawayLoopDetector.STORE), Serdes.String(),
                 RunawayState.SERDE).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(TokenSpikeDetector.STORE), Serdes.String(),
@@ -45,25 +51,27 @@ public final class AnomalyTopology {
                 StormState.SERDE).withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(UnpricedModelDetector.STORE), Serdes.String(),
                 UnpricedState.SERDE).withCachingEnabled());
+        EventTime.addStores(builder, RetryStormDetector.STAGE);
+        EventTime.addStores(builder, UnpricedModelDetector.STAGE);
 
-        KStream<String, Alert> loops = priced.mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("anomaly-runaway-calls"))
-                .merge(outcomesByTenant.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("anomaly-runaway-outcomes")),
-                        Named.as("anomaly-runaway-signals"))
+        KStream<String, Alert> loops = signals
                 .process(() -> new RunawayLoopDetector(settings, metrics), Named.as("anomaly-runaway-loop"), RunawayLoopDetector.STORE);
 
-        KStream<String, Alert> spikes = priced
+        KStream<String, Alert> spikes = signals
                 .process(() -> new TokenSpikeDetector(settings, metrics), Named.as("anomaly-token-spike"), TokenSpikeDetector.STORE);
 
         KStream<String, Alert> storms = priced
-                .process(StormPartials::new, Named.as("anomaly-storm-partials"), StormPartials.STORE)
+                .process(() -> new StormPartials(stage, eventTime, stagePartitions), Named.as(StormPartials.NAME),
+                        EventTime.stores(stage, StormPartials.STORE))
                 .repartition(Repartitioned.with(Serdes.String(), StormCounts.SERDE).withName(STORM_COUNTS_BY_DEPLOYMENT))
-                .process(() -> new RetryStormDetector(settings, metrics), Named.as("anomaly-retry-storm"), RetryStormDetector.STORE);
+                .process(() -> new RetryStormDetector(settings, metrics, eventTime), Named.as("anomaly-retry-storm"),
+                        EventTime.stores(RetryStormDetector.STAGE, RetryStormDetector.STORE));
 
         KStream<String, Alert> unpriced = priced
-                .filter((tenant, p) -> !p.getPriced(), Named.as("anomaly-unpriced-calls"))
-                .map((tenant, p) -> KeyValue.pair(modelKey(p), CallSignal.of(p)), Named.as("anomaly-key-unpriced-by-model"))
+                .process(() -> new UnpricedCalls(stage, eventTime, stagePartitions, metrics), Named.as(UnpricedCalls.NAME), EventTime.stores(stage))
                 .repartition(Repartitioned.with(Serdes.String(), CallSignal.SERDE).withName(UNPRICED_BY_MODEL))
-                .process(() -> new UnpricedModelDetector(settings, metrics), Named.as("anomaly-unpriced-model"), UnpricedModelDetector.STORE);
+                .process(() -> new UnpricedModelDetector(metrics, eventTime), Named.as("anomaly-unpriced-model"),
+                        EventTime.stores(UnpricedModelDetector.STAGE, UnpricedModelDetector.STORE));
 
         loops.merge(spikes, Named.as("anomaly-merge-spikes"))
                 .merge(storms, Named.as("anomaly-merge-storms"))
@@ -78,7 +86,9 @@ public final class AnomalyTopology {
                 () -> new LatestByKey<>(ALERTS_STORE));
     }
 
-    private static String modelKey(PricedUsage priced) {
-        return priced.getUsage().getModel() + '|' + priced.getUsage().getDeploymentType() + '|' + priced.getUsage().getRegion();
+    /** Adds the marker relays of the partial counts and unpriced calls, once the topology is built. */
+    public static void connectWatermarks(Topology topology, String applicationId) {
+        Watermarks.connect(topology, StormPartials.NAME, Watermarks.repartitionTopic(applicationId, STORM_COUNTS_BY_DEPLOYMENT));
+        Watermarks.connect(topology, UnpricedCalls.NAME, Watermarks.repartitionTopic(applicationId, UNPRICED_BY_MODEL));
     }
 }

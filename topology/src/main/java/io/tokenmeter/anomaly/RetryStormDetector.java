@@ -3,7 +3,7 @@ package io.tokenmeter.anomaly;
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.Severity;
-import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,61 +22,66 @@ import org.apache.kafka.streams.state.KeyValueStore;
 /**
  * RETRY_STORM, per deployment: a minute with at least {@code stormMinRequests} requests of which at least
  * {@code stormShare} were answered 429 or were retries. Unlike a token count, a share can fall again before the
- * minute is over (a burst of 429s in its first seconds is not a storm), so a minute is judged when it is complete:
- * when counts for a later minute of the deployment arrive, or this detector's event time passes it.
+ * minute is over (a burst of 429s in its first seconds is not a storm), so a minute is judged when it is complete.
  *
- * <p>Calls of one deployment come from every partition, and partitions do not run in step: counts of a minute can
- * arrive after the minute was judged. The detector keeps each minute's counts for the lateness (the windows' grace),
- * adds late counts in and judges the minute again, so a storm is never lost to one partition running ahead; it may
- * only be seen a little later. Storm minutes are one incident until {@code stormQuiet} passes without one, so a storm
- * that pauses for a minute is still the same storm for on-call.
+ * <p>Calls of one deployment come from every partition, as partial counts per minute. A minute is complete when this
+ * task's watermark ({@link EventTime}: the low watermark over every upstream partition, which each sends after the
+ * partial counts before it) has passed its end: then every on-time count of it has arrived, and the minutes are judged
+ * in order, so the verdicts depend on the data alone. Storm minutes are one incident until {@code stormQuiet} passes
+ * without one, so a storm that pauses for a minute is still the same storm for on-call.
  */
 final class RetryStormDetector extends ContextualProcessor<String, StormCounts, String, Alert> {
 
     static final String STORE = "anomaly-storm-store";
+    static final String STAGE = "anomaly-storm";
     private static final long MINUTE = 60_000L;
 
     private final AnomalySettings settings;
     private final PipelineMetrics metrics;
-    private final EventClock clock = new EventClock(MINUTE);
+    private final EventTime.Settings eventTimeSettings;
+    private EventTime eventTime;
+    private long judgedMinute = Long.MIN_VALUE;
     private KeyValueStore<String, StormState> deployments;
 
-    RetryStormDetector(AnomalySettings settings, PipelineMetrics metrics) {
+    RetryStormDetector(AnomalySettings settings, PipelineMetrics metrics, EventTime.Settings eventTimeSettings) {
         this.settings = settings;
         this.metrics = metrics;
+        this.eventTimeSettings = eventTimeSettings;
     }
 
     @Override
     public void init(ProcessorContext<String, Alert> context) {
         super.init(context);
         deployments = context.getStateStore(STORE);
+        eventTime = EventTime.of(context, STAGE, eventTimeSettings);
     }
 
     @Override
     public void process(Record<String, StormCounts> record) {
+        if (eventTime.absorb(record)) {
+            long now = eventTime.watermark();
+            if (now != EventTime.UNKNOWN && Math.floorDiv(now, MINUTE) > judgedMinute) {
+                judgedMinute = Math.floorDiv(now, MINUTE);
+                closeElapsedMinutes(judgedMinute * MINUTE);
+            }
+            return;
+        }
         StormCounts counts = record.value();
         String deployment = record.key();
-        if (clock.observe(counts.latest)) {
-            closeElapsedMinutes(clock.now());
-        }
         StormState state = deployments.get(deployment);
         if (state == null) {
             state = new StormState();
             state.judgedBefore = counts.minute;
         }
-        if (counts.minute < state.judgedBefore - settings.lateness().toMillis()) {
-            return; // later than the lateness: the minute's verdict is final
+        if (counts.minute < state.judgedBefore) {
+            metrics.behindWatermark("anomaly-retry-storm"); // a minute already judged: its verdict stands
+            return;
         }
-        StormCounts minute = state.minutes.computeIfAbsent(counts.minute, start -> {
+        state.minutes.computeIfAbsent(counts.minute, start -> {
             StormCounts empty = new StormCounts();
             empty.minute = start;
             return empty;
-        });
-        minute.add(counts);
-        if (counts.minute < state.judgedBefore) {
-            judge(state, deployment, minute, counts.latest); // late counts: judge the minute again with them
-        }
-        advance(state, deployment, counts.minute, counts.latest);
+        }).add(counts);
         deployments.put(deployment, state);
     }
 
@@ -89,18 +94,19 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
     }
 
     /**
-     * Judges every minute before {@code current} not judged yet, ends an incident that has been quiet for long
-     * enough at event time {@code now}, and forgets minutes past the lateness.
+     * Judges, in order, every minute before {@code current} not judged yet; before each, ends an incident that has been
+     * quiet for long enough by that minute; then forgets the judged minutes.
      */
-    private void advance(StormState state, String deployment, long current, long now) {
+    private void advance(StormState state, String deployment, long current) {
         if (current > state.judgedBefore) {
             for (StormCounts minute : state.minutes.subMap(state.judgedBefore, current).values()) {
+                resolveIfQuiet(state, deployment, minute.minute);
                 judge(state, deployment, minute, minute.minute + MINUTE); // judged as the minute ends
             }
             state.judgedBefore = current;
         }
-        resolveIfQuiet(state, deployment, now);
-        state.minutes.headMap(state.judgedBefore - settings.lateness().toMillis()).clear();
+        resolveIfQuiet(state, deployment, current);
+        state.minutes.headMap(state.judgedBefore).clear();
     }
 
     private void judge(StormState state, String deployment, StormCounts minute, long now) {
@@ -125,7 +131,7 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
                 + " is over: no storm minute since " + Instant.ofEpochMilli(quietSince) + " (" + Alerts.duration(settings.stormQuiet()) + ")",
                 evidence));
         state.firing = null;
-        state.resolvedBefore = state.judgedBefore;
+        state.resolvedBefore = now;
     }
 
     private Alert fire(StormCounts minute, String deployment, long now) {
@@ -148,9 +154,8 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
                 .build();
     }
 
-    /** Judges the minutes that this detector's event time has passed, for deployments that had no later counts. */
-    private void closeElapsedMinutes(long now) {
-        long current = Math.floorDiv(now, MINUTE) * MINUTE;
+    /** Judges the minutes that the watermark has passed, of every deployment. */
+    private void closeElapsedMinutes(long current) {
         List<KeyValue<String, StormState>> changed = new ArrayList<>();
         try (KeyValueIterator<String, StormState> all = deployments.all()) {
             while (all.hasNext()) {
@@ -161,7 +166,7 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
             }
         }
         for (KeyValue<String, StormState> entry : changed) {
-            advance(entry.value, entry.key, current, now);
+            advance(entry.value, entry.key, current);
             deployments.put(entry.key, entry.value);
         }
     }

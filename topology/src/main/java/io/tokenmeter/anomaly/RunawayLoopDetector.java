@@ -8,8 +8,8 @@ import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
-import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.Watermarks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -29,6 +29,11 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * loop), or more than {@code maxTaskTokens} tokens in the task.
  * An incident fires once (naming the rule that fired first) and resolves once, when the task ends or goes quiet.
  * Tasks are keyed by tenant and task id, so the state lives beside the tenant's usage without a repartition.
+ *
+ * <p>Calls and outcomes come in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}), so the rules see the
+ * same sequence in every run. A task's own quiet period and idle time are settled when its next signal comes, at that
+ * signal's time; a sweep on each new minute of event time resolves the loops that go quiet with no signal after them.
+ * Calls that were late where they entered are not judged ({@code tokenmeter_late_at_source_total}).
  */
 final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, String, Alert> {
 
@@ -42,7 +47,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
 
     private final AnomalySettings settings;
     private final PipelineMetrics metrics;
-    private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
+    private long sweptMinute = Long.MIN_VALUE;
     private KeyValueStore<String, RunawayState> tasks;
 
     RunawayLoopDetector(AnomalySettings settings, PipelineMetrics metrics) {
@@ -58,14 +63,34 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
 
     @Override
     public void process(Record<String, TaskSignal> record) {
-        if (record.value() instanceof TaskSignal.Call call) {
-            if (clock.observe(call.priced().getUsage().getTimestamp().toEpochMilli())) {
-                sweep(clock.now());
+        if (record.value() instanceof TaskSignal.Tick tick) {
+            long minute = Math.floorDiv(tick.watermark(), 60_000L);
+            if (minute > sweptMinute) {
+                sweptMinute = minute;
+                sweep(tick.watermark());
             }
+        } else if (Watermarks.isLate(record.headers())) {
+            metrics.behindWatermark("anomaly-runaway");
+        } else if (record.value() instanceof TaskSignal.Call call) {
             call(call.priced());
         } else if (record.value() instanceof TaskSignal.Ended ended) {
             ended(ended.outcome());
         }
+    }
+
+    /** Settles, at event time {@code now}, what the task's own quiet period or idle time has decided since its last call. */
+    private RunawayState settle(String key, RunawayState state, long now) {
+        if (state == null) {
+            return null;
+        }
+        if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
+            resolveQuiet(state);
+        }
+        if (state.firing == null && state.lastSeen + IDLE_TTL.toMillis() <= now) {
+            tasks.delete(key);
+            return null;
+        }
+        return state;
     }
 
     private void call(PricedUsage priced) {
@@ -75,7 +100,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         }
         String key = key(usage.getTenant(), usage.getTaskId());
         long time = usage.getTimestamp().toEpochMilli();
-        RunawayState state = tasks.get(key);
+        RunawayState state = settle(key, tasks.get(key), time);
         if (state == null) {
             state = new RunawayState();
             state.firstSeen = time;
@@ -167,7 +192,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
 
     private void ended(TaskOutcome outcome) {
         String key = key(outcome.getTenant(), outcome.getTaskId());
-        RunawayState state = tasks.get(key);
+        RunawayState state = settle(key, tasks.get(key), outcome.getTimestamp().toEpochMilli());
         if (state == null) {
             return;
         }
@@ -194,12 +219,14 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
             }
         }
         for (KeyValue<String, RunawayState> task : changed) {
-            long quietSince = task.value.lastSeen;
-            resolve(task.value, Instant.ofEpochMilli(quietSince + settings.quiet().toMillis()),
-                    "no call for " + Alerts.duration(settings.quiet()), "quiet");
+            resolveQuiet(task.value);
             tasks.put(task.key, task.value);
         }
         forget.forEach(tasks::delete);
+    }
+
+    private void resolveQuiet(RunawayState state) {
+        resolve(state, Instant.ofEpochMilli(state.lastSeen + settings.quiet().toMillis()), "no call for " + Alerts.duration(settings.quiet()), "quiet");
     }
 
     private void resolve(RunawayState state, Instant at, String why, String reason) {

@@ -5,8 +5,9 @@ import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.event.UsageEvent;
-import io.tokenmeter.streams.EventClock;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.TaskSignal;
+import io.tokenmeter.streams.Watermarks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -33,8 +34,10 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * next ordinary task looked like a spike. Learning takes the minute capped at the alert line, so a spike does not
  * teach the baseline that spikes are normal. The deviation is floored at 0.1 (about 10 %), so a very steady series
  * does not alert on ordinary wobble.
+ * <p>Calls come in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}): every minute is complete when it
+ * is judged, and every run learns the same baseline. Calls that were late where they entered are not judged.
  */
-final class TokenSpikeDetector extends ContextualProcessor<String, PricedUsage, String, Alert> {
+final class TokenSpikeDetector extends ContextualProcessor<String, TaskSignal, String, Alert> {
 
     static final String STORE = "anomaly-spike-store";
     private static final long MINUTE = 60_000L;
@@ -47,7 +50,7 @@ final class TokenSpikeDetector extends ContextualProcessor<String, PricedUsage, 
 
     private final AnomalySettings settings;
     private final PipelineMetrics metrics;
-    private final EventClock clock = new EventClock(MINUTE);
+    private long closedMinute = Long.MIN_VALUE;
     private KeyValueStore<String, SpikeState> series;
 
     TokenSpikeDetector(AnomalySettings settings, PipelineMetrics metrics) {
@@ -62,12 +65,23 @@ final class TokenSpikeDetector extends ContextualProcessor<String, PricedUsage, 
     }
 
     @Override
-    public void process(Record<String, PricedUsage> record) {
-        UsageEvent usage = record.value().getUsage();
-        long time = usage.getTimestamp().toEpochMilli();
-        if (clock.observe(time)) {
-            closeElapsedMinutes(clock.now());
+    public void process(Record<String, TaskSignal> record) {
+        if (record.value() instanceof TaskSignal.Tick tick) {
+            if (Math.floorDiv(tick.watermark(), MINUTE) > closedMinute) {
+                closedMinute = Math.floorDiv(tick.watermark(), MINUTE);
+                closeElapsedMinutes(tick.watermark());
+            }
+            return;
         }
+        if (!(record.value() instanceof TaskSignal.Call call)) {
+            return;
+        }
+        if (Watermarks.isLate(record.headers())) {
+            metrics.behindWatermark("anomaly-token-spike");
+            return;
+        }
+        UsageEvent usage = call.priced().getUsage();
+        long time = usage.getTimestamp().toEpochMilli();
         long minute = Math.floorDiv(time, MINUTE) * MINUTE;
         String key = usage.getTenant() + SEPARATOR + usage.getModel();
         SpikeState state = series.get(key);
@@ -183,7 +197,6 @@ final class TokenSpikeDetector extends ContextualProcessor<String, PricedUsage, 
         return evidence;
     }
 
-    /** Closes the minutes that stream time has passed, so a series that goes silent after a spike still resolves. */
     /** Ends spikes whose series went silent, as this detector's event time passes their minute. */
     private void closeElapsedMinutes(long now) {
         long current = Math.floorDiv(now, MINUTE) * MINUTE;

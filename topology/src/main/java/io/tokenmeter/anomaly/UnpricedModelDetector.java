@@ -3,7 +3,7 @@ package io.tokenmeter.anomaly;
 import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.Severity;
-import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.StoreScan;
 import java.time.Duration;
@@ -21,48 +21,57 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * UNPRICED_MODEL, per model, deployment type and region: calls that no price entry covers. It fires with the first
  * such call of a UTC day and resolves when that day is over; if the calls go on, the next day fires again, so the
  * gap is raised once a day while it lasts rather than once per call.
+ *
+ * <p>Unpriced calls come from every partition. A day is over when this task's watermark ({@link EventTime}) has
+ * passed its end; an on-time call is never behind the watermark, so it never reaches a day that is over, and the
+ * incidents are the (model, day) pairs with an unpriced call: the same in every run. State is kept per model and day.
  */
 final class UnpricedModelDetector extends ContextualProcessor<String, CallSignal, String, Alert> {
 
-    static final String STORE = "anomaly-unpriced-store";
+    static final String STORE = "anomaly-unpriced-day-store";
+    static final String STAGE = "anomaly-unpriced";
     private static final long DAY = Duration.ofDays(1).toMillis();
+    private static final char SEPARATOR = '\u001F';
 
     private final PipelineMetrics metrics;
-    private final Duration lateness;
-    private final EventClock clock = new EventClock(Duration.ofMinutes(1).toMillis());
+    private final EventTime.Settings eventTimeSettings;
+    private EventTime eventTime;
+    private long endedBefore = Long.MIN_VALUE;
     private KeyValueStore<String, UnpricedState> models;
 
-    UnpricedModelDetector(AnomalySettings settings, PipelineMetrics metrics) {
+    UnpricedModelDetector(PipelineMetrics metrics, EventTime.Settings eventTimeSettings) {
         this.metrics = metrics;
-        this.lateness = settings.lateness();
+        this.eventTimeSettings = eventTimeSettings;
     }
 
     @Override
     public void init(ProcessorContext<String, Alert> context) {
         super.init(context);
         models = context.getStateStore(STORE);
+        eventTime = EventTime.of(context, STAGE, eventTimeSettings);
     }
 
     @Override
     public void process(Record<String, CallSignal> record) {
-        CallSignal call = record.value();
-        if (clock.observe(call.time())) {
-            endFinishedDays(clock.now());
+        if (eventTime.absorb(record)) {
+            long now = eventTime.watermark();
+            if (now != EventTime.UNKNOWN && Math.floorDiv(now, DAY) > endedBefore) {
+                endedBefore = Math.floorDiv(now, DAY);
+                endFinishedDays(endedBefore);
+            }
+            return;
         }
+        CallSignal call = record.value();
         long day = Math.floorDiv(call.time(), DAY);
-        UnpricedState state = models.get(record.key());
+        if (day < endedBefore) {
+            metrics.behindWatermark("anomaly-unpriced-model"); // that day was reported and is over
+            return;
+        }
+        String key = record.key() + SEPARATOR + day;
+        UnpricedState state = models.get(key);
         if (state == null) {
             state = new UnpricedState();
             state.day = day;
-        }
-        if (day < state.day) {
-            return; // a day already reported
-        }
-        if (day > state.day) {
-            endDay(state);
-            state.day = day;
-            state.calls = 0;
-            state.tenants.clear();
         }
         state.calls++;
         if (!state.tenants.contains(call.tenant()) && state.tenants.size() < UnpricedState.MAX_TENANTS) {
@@ -72,7 +81,7 @@ final class UnpricedModelDetector extends ContextualProcessor<String, CallSignal
             state.firing = fire(state, call);
             emit(state.firing);
         }
-        models.put(record.key(), state);
+        models.put(key, state);
     }
 
     private Alert fire(UnpricedState state, CallSignal call) {
@@ -104,9 +113,8 @@ final class UnpricedModelDetector extends ContextualProcessor<String, CallSignal
         state.firing = null;
     }
 
-    /** Ends the days that this detector's event time has passed by more than the lateness (calls come from every partition). */
-    private void endFinishedDays(long now) {
-        long today = Math.floorDiv(now - lateness.toMillis(), DAY);
+    /** Ends the days before {@code today}: the watermark has passed them. */
+    private void endFinishedDays(long today) {
         for (KeyValue<String, UnpricedState> entry : StoreScan.matching(models, state -> state.day < today)) {
             endDay(entry.value);
             models.delete(entry.key);

@@ -9,7 +9,7 @@ import io.tokenmeter.event.BudgetScopeType;
 import io.tokenmeter.event.BudgetStatus;
 import io.tokenmeter.event.QuotaAction;
 import io.tokenmeter.event.Severity;
-import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.StoreScan;
 import java.math.BigInteger;
@@ -35,9 +35,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * alerts. Spend of every scope is also kept per 15-minute bucket, so a budget that is set, or moves to a new period,
  * starts from the spend its period already has.
  *
- * <p>A budget's current period is the one that contains this processor's event time less the lateness; a period
- * ends (its alerts resolve, the next one starts from its own spend so far) once the event time has passed its end by
- * the lateness, so spend from a lagging partition still lands in the period it belongs to.
+ * <p>Time is this task's watermark ({@link EventTime}): the low watermark over every upstream partition, which each
+ * sends after the spend before it. A budget is evaluated at every 15-minute boundary the watermark passes, in order: its
+ * current period is the one that contains the boundary (a period ends there, its alerts resolve, the next one starts
+ * from its own spend so far), the forecast is judged on the spend before the boundary, and its status is written. So
+ * which periods, forecasts and final statuses a budget has depends on the data, not on which partition ran ahead.
+ * Thresholds fire as soon as spend reaches them (spend only grows within a period, so the set is the same in every run).
  */
 final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, String, BudgetProcessor.Output> {
 
@@ -53,20 +56,24 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
 
     static final String STATE_STORE = "budget-state-store";
     static final String HISTORY_STORE = "budget-spend-history-store";
-    private static final long MINUTE = Duration.ofMinutes(1).toMillis();
     private static final long DAY = Duration.ofDays(1).toMillis();
     private static final byte SEPARATOR = 0x1F;
 
     private final BudgetSettings settings;
     private final PipelineMetrics metrics;
-    private final EventClock clock = new EventClock(MINUTE);
+    static final String STAGE = "budget";
+    private static final long BUCKET = SpendPartials.BUCKET;
+    private final EventTime.Settings eventTimeSettings;
+    private EventTime eventTime;
+    private long evaluatedTo = Long.MIN_VALUE;
     private long purgedDay = Long.MIN_VALUE;
     private KeyValueStore<String, BudgetState> budgets;
     private KeyValueStore<Bytes, Long> history;
 
-    BudgetProcessor(BudgetSettings settings, PipelineMetrics metrics) {
+    BudgetProcessor(BudgetSettings settings, PipelineMetrics metrics, EventTime.Settings eventTimeSettings) {
         this.settings = settings;
         this.metrics = metrics;
+        this.eventTimeSettings = eventTimeSettings;
     }
 
     @Override
@@ -74,10 +81,22 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
         super.init(context);
         budgets = context.getStateStore(STATE_STORE);
         history = context.getStateStore(HISTORY_STORE);
+        eventTime = EventTime.of(context, STAGE, eventTimeSettings);
+        if (eventTime.watermark() != EventTime.UNKNOWN) {
+            evaluatedTo = Math.floorDiv(eventTime.watermark(), BUCKET) * BUCKET; // each budget keeps how far it was evaluated
+        }
     }
 
     @Override
     public void process(Record<String, BudgetSignal> record) {
+        if (eventTime.absorb(record)) {
+            long now = eventTime.watermark();
+            if (now != EventTime.UNKNOWN && Math.floorDiv(now, BUCKET) * BUCKET > evaluatedTo) {
+                evaluatedTo = Math.floorDiv(now, BUCKET) * BUCKET;
+                advance(evaluatedTo);
+            }
+            return;
+        }
         String scope = record.key();
         BudgetSignal signal = record.value();
         if (signal instanceof BudgetSignal.Spend spend) {
@@ -90,9 +109,6 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
     }
 
     private void onSpend(String scope, BudgetSignal.Spend spend) {
-        if (clock.observe(spend.latest())) {
-            advance(); // before this spend is in the history: a period that starts now counts it below, once
-        }
         Bytes key = historyKey(scope, spend.currency(), spend.bucket());
         Long before = history.get(key);
         history.put(key, (before == null ? 0L : before) + spend.nanos());
@@ -102,9 +118,10 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
         }
         if (spend.bucket() >= state.periodStart && spend.bucket() < state.periodEnd) {
             state.spent += spend.nanos();
-            // judged at the time of the calls that brought the spend here, not at this task's event time, which other
-            // partitions' spend may have moved ahead
-            evaluate(scope, state, spend.latest());
+            if (state.evaluatedTo != Long.MIN_VALUE && spend.bucket() < state.evaluatedTo) {
+                state.spentBefore += spend.nanos(); // late spend, behind a boundary already evaluated
+            }
+            evaluate(scope, state, Math.max(spend.latest(), state.evaluatedTo));
             budgets.put(scope, state);
         }
         // spend of a later period is counted when that period starts; spend of an earlier one stays in the history only
@@ -124,8 +141,11 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                 state = new BudgetState();
             }
             state.budget = budget;
-            long reference = clock.now() == Long.MIN_VALUE ? budget.getUpdatedAt().toEpochMilli() : horizon();
+            // before any spend the budget's own time places it; the data's time moves it at the first boundary
+            long reference = evaluatedTo == Long.MIN_VALUE ? budget.getUpdatedAt().toEpochMilli() : evaluatedTo;
             startPeriod(scope, state, BudgetPeriods.of(budget.getPeriod(), BudgetPeriods.zone(budget.getTimeZone()), reference));
+            state.evaluatedTo = evaluatedTo;
+            state.spentBefore = evaluatedTo == Long.MIN_VALUE ? 0 : spentIn(scope, budget.getCurrency(), state.periodStart, evaluatedTo);
         }
         evaluate(scope, state, at);
         budgets.put(scope, state);
@@ -140,21 +160,58 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
         context().forward(new Record<>(scope, new StatusOut(null), now(recordTime)));
     }
 
-    /** Ends the periods the event time has passed by the lateness, and forgets history past its retention (daily). */
-    private void advance() {
-        long horizon = horizon();
-        for (KeyValue<String, BudgetState> entry : StoreScan.matching(budgets, state -> state.periodEnd <= horizon)) {
+    /** Evaluates every budget at each boundary up to {@code target}, in order; forgets history past its retention (daily). */
+    private void advance(long target) {
+        for (KeyValue<String, BudgetState> entry : StoreScan.matching(budgets, state -> state.evaluatedTo < target)) {
+            String scope = entry.key;
             BudgetState state = entry.value;
-            resolveAll(entry.key, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
-                    + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");
-            startPeriod(entry.key, state, BudgetPeriods.of(state.budget.getPeriod(), BudgetPeriods.zone(state.budget.getTimeZone()), horizon));
-            evaluate(entry.key, state, clock.now());
-            budgets.put(entry.key, state);
+            if (state.evaluatedTo == Long.MIN_VALUE) {
+                // first boundary: the period the data is in, whatever time the budget was set at
+                BudgetPeriods.Period period = periodAt(state, target);
+                if (period.start() != state.periodStart) {
+                    resolveAll(scope, state, target, "budget for " + scope + " follows the data's time: period " + period.label());
+                    startPeriod(scope, state, period);
+                }
+                state.spentBefore = spentIn(scope, state.budget.getCurrency(), state.periodStart, target);
+                judgeForecast(scope, state, target);
+            } else {
+                for (long boundary = state.evaluatedTo + BUCKET; boundary <= target; boundary += BUCKET) {
+                    if (boundary >= state.periodEnd) {
+                        resolveAll(scope, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
+                                + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");
+                        startPeriod(scope, state, periodAt(state, boundary));
+                        state.spentBefore = spentIn(scope, state.budget.getCurrency(), state.periodStart, boundary);
+                    } else if (boundary - BUCKET >= state.periodStart) {
+                        Long bucket = history.get(historyKey(scope, state.budget.getCurrency(), boundary - BUCKET));
+                        state.spentBefore += bucket == null ? 0 : bucket;
+                    }
+                    judgeForecast(scope, state, boundary);
+                }
+            }
+            state.evaluatedTo = target;
+            evaluate(scope, state, target);
+            budgets.put(scope, state);
         }
-        long day = Math.floorDiv(clock.now(), DAY);
+        long day = Math.floorDiv(target, DAY);
         if (day > purgedDay) {
             purgedDay = day;
-            purgeHistory(clock.now() - settings.historyRetention().toMillis());
+            purgeHistory(target - settings.historyRetention().toMillis());
+        }
+    }
+
+    private static BudgetPeriods.Period periodAt(BudgetState state, long time) {
+        return BudgetPeriods.of(state.budget.getPeriod(), BudgetPeriods.zone(state.budget.getTimeZone()), time);
+    }
+
+    /** The forecast at {@code boundary}, from the spend before it: fires once a period when it reaches the amount. */
+    private void judgeForecast(String scope, BudgetState state, long boundary) {
+        Budget budget = state.budget;
+        long forecast = forecast(state.spentBefore, state.periodStart, state.periodEnd, boundary, settings.forecastMinElapsed());
+        long elapsed = boundary - state.periodStart;
+        boolean extrapolates = elapsed > 0 && elapsed >= settings.forecastMinElapsed().toMillis();
+        if (state.forecast == null && extrapolates && forecast >= budget.getAmountNanos() && state.spentBefore < budget.getAmountNanos()) {
+            state.forecast = forecastAlert(scope, state, forecast, state.spentBefore, boundary);
+            emit(state.forecast);
         }
     }
 
@@ -178,10 +235,6 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                 state.thresholds.put(threshold, alert);
                 emit(alert);
             }
-        }
-        if (state.forecast == null && extrapolates(state, at) && forecast >= budget.getAmountNanos() && state.spent < budget.getAmountNanos()) {
-            state.forecast = forecastAlert(scope, state, forecast, at);
-            emit(state.forecast);
         }
         context().forward(new Record<>(scope, new StatusOut(status(scope, state, forecast, at)), at));
     }
@@ -224,12 +277,12 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                 "threshold-" + threshold, percent(state), threshold, scope, state, forecast, at, message);
     }
 
-    private Alert forecastAlert(String scope, BudgetState state, long forecast, long at) {
+    private Alert forecastAlert(String scope, BudgetState state, long forecast, long spent, long at) {
         Budget budget = state.budget;
         double forecastPercent = percentOf(forecast, budget.getAmountNanos());
         String message = scope + " is on course to spend " + Money.of(forecast, budget) + " of its " + Money.of(budget.getAmountNanos(), budget)
                 + " " + periodName(budget) + " budget for " + state.periodLabel + " (" + Money.percent(forecastPercent) + "): "
-                + Money.of(state.spent, budget) + " spent in " + Money.days(at - state.periodStart) + " of "
+                + Money.of(spent, budget) + " spent in " + Money.days(at - state.periodStart) + " of "
                 + Money.days(state.periodEnd - state.periodStart);
         return fire(Alerts.dedupKey(AlertType.BUDGET_FORECAST, scope, state.periodLabel), AlertType.BUDGET_FORECAST, Severity.WARNING,
                 "linear-forecast", forecastPercent, 100, scope, state, forecast, at, message);
@@ -322,9 +375,16 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
     }
 
     private long spentIn(String scope, String currency, BudgetPeriods.Period period) {
+        return spentIn(scope, currency, period.start(), period.end());
+    }
+
+    /** Spend of the buckets that start in [from, to). */
+    private long spentIn(String scope, String currency, long from, long to) {
+        if (to <= from) {
+            return 0;
+        }
         long sum = 0;
-        try (KeyValueIterator<Bytes, Long> buckets = history.range(historyKey(scope, currency, period.start()),
-                historyKey(scope, currency, period.end() - 1))) {
+        try (KeyValueIterator<Bytes, Long> buckets = history.range(historyKey(scope, currency, from), historyKey(scope, currency, to - 1))) {
             while (buckets.hasNext()) {
                 sum += buckets.next().value;
             }
@@ -353,13 +413,9 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
                 .array());
     }
 
-    /** This processor's event time, or {@code fallback} (a budget record's time) before its first spend. */
+    /** The boundary evaluated last, or {@code fallback} (a budget record's time) before the watermark is known. */
     private long now(long fallback) {
-        return clock.now() == Long.MIN_VALUE ? fallback : clock.now();
-    }
-
-    private long horizon() {
-        return clock.now() - settings.lateness().toMillis();
+        return evaluatedTo == Long.MIN_VALUE ? fallback : evaluatedTo;
     }
 
     private static String periodName(Budget budget) {

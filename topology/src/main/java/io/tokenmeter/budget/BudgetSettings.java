@@ -4,13 +4,13 @@ import io.tokenmeter.config.TokenmeterConfig;
 import java.time.Duration;
 
 /**
- * Budget tracking settings (see {@code tokenmeter config}, group "Tasks and budgets"). {@code lateness} is how long a
- * period stays open to spend from lagging partitions after it ends: the windows' grace.
+ * Budget tracking settings (see {@code tokenmeter config}, group "Tasks and budgets"). Time is the event time of
+ * {@link io.tokenmeter.streams.EventTime}.
  */
-public record BudgetSettings(Duration flush, Duration lateness, Duration forecastMinElapsed, Duration historyRetention) {
+public record BudgetSettings(Duration flush, Duration forecastMinElapsed, Duration historyRetention) {
 
     public static BudgetSettings from(TokenmeterConfig config) {
-        return new BudgetSettings(Duration.ofMillis(config.getLong(TokenmeterConfig.BUDGET_FLUSH_INTERVAL)), config.windowGrace(),
+        return new BudgetSettings(Duration.ofMillis(config.getLong(TokenmeterConfig.BUDGET_FLUSH_INTERVAL)),
                 Duration.ofMillis(config.getLong(TokenmeterConfig.BUDGET_FORECAST_MIN_ELAPSED)),
                 Duration.ofMillis(config.getLong(TokenmeterConfig.BUDGET_HISTORY_RETENTION)));
     }

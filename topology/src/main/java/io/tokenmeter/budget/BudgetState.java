@@ -23,8 +23,11 @@ final class BudgetState {
     /** Fired threshold (percent) → its alert, firing until the period ends. */
     final Map<Integer, Alert> thresholds = new TreeMap<>();
     Alert forecast;
+    /** The 15-minute boundary up to which the budget was evaluated in event-time order, and the period's spend before it. */
+    long evaluatedTo = Long.MIN_VALUE;
+    long spentBefore;
 
-    static final StateSerde<BudgetState> SERDE = new StateSerde<>(1, BudgetState::write, BudgetState::read);
+    static final StateSerde<BudgetState> SERDE = new StateSerde<>(2, BudgetState::write, BudgetState::read).readingAlso(1, BudgetState::readV1);
 
     private static void write(BudgetState s, DataOutput out) throws IOException {
         StateSerde.writeRecord(out, s.budget, Budget.class);
@@ -38,9 +41,18 @@ final class BudgetState {
             StateSerde.writeAlert(out, fired.getValue());
         }
         StateSerde.writeAlert(out, s.forecast);
+        out.writeLong(s.evaluatedTo);
+        out.writeLong(s.spentBefore);
     }
 
     private static BudgetState read(DataInput in) throws IOException {
+        BudgetState s = readV1(in);
+        s.evaluatedTo = in.readLong();
+        s.spentBefore = in.readLong();
+        return s;
+    }
+
+    private static BudgetState readV1(DataInput in) throws IOException {
         BudgetState s = new BudgetState();
         s.budget = StateSerde.readRecord(in, Budget.class);
         s.periodStart = in.readLong();

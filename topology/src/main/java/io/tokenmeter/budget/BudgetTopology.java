@@ -2,12 +2,15 @@ package io.tokenmeter.budget;
 
 import io.tokenmeter.event.Budget;
 import io.tokenmeter.event.PricedUsage;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.topics.BudgetScope;
 import io.tokenmeter.topics.TopicCatalog;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.Named;
@@ -31,8 +34,9 @@ public final class BudgetTopology {
     private BudgetTopology() {
     }
 
+    /** {@code stage}: the usage stage, which runs as {@code stagePartitions} tasks; {@code partitions}: the scope repartitions' count. */
     public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, TopicCatalog topics, BudgetSettings settings,
-                             PipelineMetrics metrics, int partitions) {
+                             PipelineMetrics metrics, int partitions, String stage, EventTime.Settings eventTime, int stagePartitions) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(SpendPartials.STORE), Serdes.String(), BudgetSignal.SERDE)
                 .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BudgetProcessor.STATE_STORE), Serdes.String(),
@@ -40,8 +44,10 @@ public final class BudgetTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BudgetProcessor.HISTORY_STORE), Serdes.Bytes(),
                 Serdes.Long()).withCachingEnabled());
 
+        EventTime.addStores(builder, BudgetProcessor.STAGE);
         KStream<String, BudgetSignal> spend = priced
-                .process(() -> new SpendPartials(settings.flush()), Named.as("budget-spend-partials"), SpendPartials.STORE)
+                .process(() -> new SpendPartials(settings.flush(), stage, eventTime, stagePartitions), Named.as(SpendPartials.NAME),
+                        EventTime.stores(stage, SpendPartials.STORE))
                 .repartition(Repartitioned.with(Serdes.String(), BudgetSignal.SERDE).withName(SPEND_BY_SCOPE).withNumberOfPartitions(partitions));
         KStream<String, BudgetSignal> definitions = builder
                 .stream(topics.budgets().name(), Consumed.with(topics.budgets().keySerde(), topics.budgets().valueSerde()).withName("budgets-source"))
@@ -50,8 +56,8 @@ public final class BudgetTopology {
                         .withNumberOfPartitions(partitions));
 
         KStream<String, BudgetProcessor.Output> out = spend.merge(definitions, Named.as("budget-signals"))
-                .process(() -> new BudgetProcessor(settings, metrics), Named.as("budget-track"), BudgetProcessor.STATE_STORE,
-                        BudgetProcessor.HISTORY_STORE);
+                .process(() -> new BudgetProcessor(settings, metrics, eventTime), Named.as("budget-track"),
+                        EventTime.stores(BudgetProcessor.STAGE, BudgetProcessor.STATE_STORE, BudgetProcessor.HISTORY_STORE));
         out.filter((scope, o) -> o instanceof BudgetProcessor.StatusOut, Named.as("budget-statuses"))
                 .mapValues(o -> ((BudgetProcessor.StatusOut) o).status(), Named.as("budget-status-value"))
                 .to(topics.budgetStatus().name(), Produced.with(topics.budgetStatus().keySerde(), topics.budgetStatus().valueSerde())
@@ -66,6 +72,11 @@ public final class BudgetTopology {
                 topics.budgetStatus().name(),
                 Consumed.with(topics.budgetStatus().keySerde(), topics.budgetStatus().valueSerde()).withName("budget-status-global-source"),
                 () -> new LatestByKey<>(STATUS_STORE));
+    }
+
+    /** Adds the marker relay of the spend sums, once the topology is built. */
+    public static void connectWatermarks(Topology topology, String applicationId) {
+        Watermarks.connect(topology, SpendPartials.NAME, Watermarks.repartitionTopic(applicationId, SPEND_BY_SCOPE));
     }
 
     /**

@@ -3,6 +3,7 @@ package io.tokenmeter.budget;
 import io.tokenmeter.event.BudgetScopeType;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.topics.BudgetScope;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,7 +24,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  *
  * <p>Every scope is tracked whether or not it has a budget yet, so a budget set in the middle of a month starts from
  * the month's spend so far. Fifteen minutes is the finest offset of any time zone, so every calendar period of every
- * zone starts on a bucket boundary.
+ * zone starts on a bucket boundary. On each flush the task's watermark follows the sums to every partition of the
+ * budget processor ({@link EventTime}), so a boundary the watermark has passed has all its on-time spend there.
  */
 final class SpendPartials extends ContextualProcessor<String, PricedUsage, String, BudgetSignal> {
 
@@ -31,18 +33,30 @@ final class SpendPartials extends ContextualProcessor<String, PricedUsage, Strin
     static final long BUCKET = Duration.ofMinutes(15).toMillis();
     private static final char SEPARATOR = '\u001F';
 
+    static final String NAME = "budget-spend-partials";
     private final Duration flush;
+    private final String stage;
+    private final EventTime.Settings eventTimeSettings;
+    private final EventTime.Sender sender;
+    private EventTime eventTime;
     private KeyValueStore<String, BudgetSignal> partials;
 
-    SpendPartials(Duration flush) {
+    SpendPartials(Duration flush, String stage, EventTime.Settings eventTimeSettings, int partitions) {
         this.flush = flush;
+        this.stage = stage;
+        this.eventTimeSettings = eventTimeSettings;
+        this.sender = new EventTime.Sender(stage, NAME, partitions);
     }
 
     @Override
     public void init(ProcessorContext<String, BudgetSignal> context) {
         super.init(context);
         partials = context.getStateStore(STORE);
-        context.schedule(flush, PunctuationType.WALL_CLOCK_TIME, now -> flushAll());
+        eventTime = EventTime.of(context, stage, eventTimeSettings);
+        context.schedule(flush, PunctuationType.WALL_CLOCK_TIME, now -> {
+            flushAll();
+            sender.onPunctuate(context, eventTime.watermark(), eventTime.idle(), now);
+        });
     }
 
     @Override

@@ -12,8 +12,10 @@ import io.tokenmeter.normalize.DeploymentMap;
 import io.tokenmeter.normalize.NormalizeTopology;
 import io.tokenmeter.pricing.PricingTopology;
 import io.tokenmeter.streams.EventTime;
+import io.tokenmeter.streams.InEventTimeOrder;
 import io.tokenmeter.streams.OutcomesByTenant;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.TaskSignal;
 import io.tokenmeter.task.TaskTopology;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.usage.UsageWindowsTopology;
@@ -25,6 +27,7 @@ import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.TopologyConfig;
 import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.Named;
 
 /** The whole application: every capability's topology built into one, as the service runs it and tests drive it. */
 public final class TokenmeterTopology {
@@ -71,13 +74,22 @@ public final class TokenmeterTopology {
         UsageWindowsTopology.build(builder, priced, topics, windowSettings(config), metrics, clock);
         KStream<String, TaskOutcome> outcomes = OutcomesByTenant.build(builder, topics, partitions.internal(), eventTime, partitions.outcomes(),
                 USAGE_STAGE);
-        AnomalyTopology.build(builder, priced, outcomes, topics, AnomalySettings.from(config), metrics);
-        TaskTopology.build(builder, priced, outcomes, topics, TaskTopology.Settings.from(config), metrics);
-        BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, config.topicPartitions());
+        // the per-task processors read the calls and outcomes once, in event-time order
+        builder.addStateStore(InEventTimeOrder.store());
+        KStream<String, TaskSignal> inOrder = priced.mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("usage-task-calls"))
+                .merge(outcomes.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("usage-task-outcomes")), Named.as("usage-task-signals"))
+                .process(() -> new InEventTimeOrder(USAGE_STAGE, eventTime, topics.pricedUsage(), topics.taskOutcomes()),
+                        Named.as(InEventTimeOrder.NAME), EventTime.stores(USAGE_STAGE, InEventTimeOrder.STORE));
+        int usageTasks = partitions.usageStage();
+        AnomalyTopology.build(builder, priced, inOrder, topics, AnomalySettings.from(config), metrics, USAGE_STAGE, eventTime, usageTasks);
+        TaskTopology.build(builder, inOrder, topics, TaskTopology.Settings.from(config), metrics);
+        BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, partitions.internal(), USAGE_STAGE, eventTime, usageTasks);
         Topology topology = builder.build(streamsProperties);
         String applicationId = config.applicationId();
         NormalizeTopology.connectWatermarks(topology, topics, applicationId);
         OutcomesByTenant.connectWatermarks(topology, applicationId);
+        AnomalyTopology.connectWatermarks(topology, applicationId);
+        BudgetTopology.connectWatermarks(topology, applicationId);
         return topology;
     }
 

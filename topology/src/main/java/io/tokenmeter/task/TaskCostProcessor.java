@@ -5,15 +5,15 @@ import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.TaskStatus;
-import io.tokenmeter.streams.EventClock;
+import io.tokenmeter.streams.DueIndex;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.TaskSignal;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.usage.WindowKey;
 import io.tokenmeter.usage.WindowSize;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -21,23 +21,32 @@ import org.apache.kafka.streams.state.KeyValueIterator;
 import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
- * Adds up every priced call of a task and closes the task once: when the grace has passed after its outcome
- * (SUCCEEDED or FAILED; calls that arrive meanwhile still count), or when the grace has passed after the inactivity
- * gap without an outcome (ABANDONED, as of the end of the gap). A closed task is written to {@code task-costs} and counted into its use case's 1-hour and 1-day
- * windows, by the time it closed. Time is this processor's own event time ({@link EventClock}).
+ * Adds up every priced call of a task and closes the task: at its outcome (SUCCEEDED or FAILED; calls at the same
+ * instant still count), or, without an outcome, when the inactivity gap has passed since its last call (ABANDONED, as
+ * of the end of the gap). A closed task is written to {@code task-costs} and counted into its use case's 1-hour and
+ * 1-day windows by the time it closed.
  *
- * <p>A closed task is remembered for one more grace period after it closed, so a call or outcome that comes after it closed is
- * recognised (counted in {@code tokenmeter_task_late_records_total}) instead of opening a new, partial task.
+ * <p>Calls and outcomes come in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}), and a task falls due
+ * at an exact event time, before any later signal is taken in; the watermark closes what is due when no signal comes.
+ * So which tasks close how, and with which calls, depends on the data alone. A closed task is kept for the revision
+ * horizon: a call that comes after it closed (late where it entered), or an outcome after it was abandoned, revises it:
+ * its record is written again with the next revision number, and the windows take the old record out and the new one in.
+ * Past the horizon such a record still counts in usage, not in the task ({@code tokenmeter_task_late_records_total}).
  */
 final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, String, TaskCost> {
 
     static final WindowSize[] SIZES = {WindowSize.ONE_HOUR, WindowSize.ONE_DAY};
+    private static final String FORGET = "\u0000forget\u001F";
 
     private final TaskTopology.Settings settings;
     private final PipelineMetrics metrics;
-    private final EventClock clock = new EventClock(WindowSize.ONE_MINUTE.millis());
+    private long sweptUpTo = Long.MIN_VALUE;
+    private long expiredMinute = Long.MIN_VALUE;
+    /** The earliest due time in the index, or earlier: checking it spares a scan of the index for every signal. */
+    private long nextDue;
     private KeyValueStore<String, TaskState> tasks;
     private KeyValueStore<Bytes, TaskTotals> windows;
+    private DueIndex due;
 
     TaskCostProcessor(TaskTopology.Settings settings, PipelineMetrics metrics) {
         this.settings = settings;
@@ -49,106 +58,152 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
         super.init(context);
         tasks = context.getStateStore(TaskTopology.OPEN_STORE);
         windows = context.getStateStore(TaskTopology.WINDOWS_STORE);
+        due = new DueIndex(context.getStateStore(TaskTopology.DUE_STORE));
+        nextDue = due.firstDue();
     }
 
     @Override
     public void process(Record<String, TaskSignal> record) {
+        if (record.value() instanceof TaskSignal.Tick tick) {
+            sweep(tick.watermark() - 1);
+            return;
+        }
+        boolean inOrder = !Watermarks.isLate(record.headers());
+        if (inOrder) {
+            sweep(record.timestamp() - 1); // what fell due before this signal closes first
+        }
         if (record.value() instanceof TaskSignal.Call call) {
             PricedUsage priced = call.priced();
             String taskId = priced.getUsage().getTaskId();
             if (taskId == null) {
                 return;
             }
-            tick(priced.getUsage().getTimestamp().toEpochMilli());
             String key = TaskTopology.key(taskId, priced.getUsage().getTenant());
-            TaskState state = open(key, taskId, priced.getUsage().getTenant());
+            TaskState state = tasks.get(key);
             if (state == null) {
+                state = open(taskId, priced.getUsage().getTenant());
+            } else if (state.closed()) {
+                state.add(priced, false);
+                revise(key, state);
                 return;
+            } else {
+                due.remove(dueAt(state), key);
             }
-            state.add(priced);
+            state.add(priced, inOrder || state.calls == 0);
+            schedule(dueAt(state), key);
             tasks.put(key, state);
         } else if (record.value() instanceof TaskSignal.Ended ended) {
             TaskOutcome outcome = ended.outcome();
-            tick(outcome.getTimestamp().toEpochMilli());
             String key = TaskTopology.key(outcome.getTaskId(), outcome.getTenant());
-            TaskState state = open(key, outcome.getTaskId(), outcome.getTenant());
-            if (state == null) {
+            TaskState state = tasks.get(key);
+            if (state != null && state.closed()) {
+                if (state.outcome == null) {
+                    state.end(outcome); // the outcome of a task that was taken for abandoned
+                    revise(key, state);
+                } else {
+                    metrics.taskLate(); // a second outcome: the first one stands
+                }
                 return;
             }
+            if (state == null) {
+                state = open(outcome.getTaskId(), outcome.getTenant());
+            } else {
+                due.remove(dueAt(state), key);
+            }
             state.end(outcome);
+            schedule(dueAt(state), key);
             tasks.put(key, state);
         }
     }
 
-    /** The task's state, new if it was not open; null (and counted as late) when the task has already closed. */
-    private TaskState open(String key, String taskId, String tenant) {
-        TaskState state = tasks.get(key);
-        if (state != null && state.closed()) {
-            metrics.taskLate();
-            return null;
-        }
-        if (state == null) {
-            state = new TaskState();
-            state.taskId = taskId;
-            state.tenant = tenant;
-        }
+    private static TaskState open(String taskId, String tenant) {
+        TaskState state = new TaskState();
+        state.taskId = taskId;
+        state.tenant = tenant;
         return state;
     }
 
-    private void tick(long time) {
-        if (clock.observe(time)) {
-            sweep(clock.now());
+    /** When an open task falls due: at its outcome, or at the end of the inactivity gap after its last call. */
+    private long dueAt(TaskState state) {
+        if (state.outcome != null) {
+            return state.outcomeAt;
         }
+        return (state.lastEventTime == Long.MIN_VALUE ? state.outcomeAt : state.lastEventTime) + settings.inactivityGap().toMillis();
     }
 
-    /** Closes the tasks that are due at event time {@code now} and forgets those closed more than a grace ago. */
-    private void sweep(long now) {
-        long grace = settings.grace().toMillis();
-        List<KeyValue<String, TaskState>> due = new ArrayList<>();
-        List<String> forget = new ArrayList<>();
-        try (KeyValueIterator<String, TaskState> all = tasks.all()) {
-            while (all.hasNext()) {
-                KeyValue<String, TaskState> entry = all.next();
-                TaskState state = entry.value;
-                if (state.closed()) {
-                    if (state.forgetAt <= now) {
-                        forget.add(entry.key);
-                    }
-                } else if (state.outcome != null ? state.outcomeAt + grace <= now
-                        : state.lastEventTime + settings.inactivityGap().toMillis() + grace <= now) {
-                    // an abandoned task waits a grace too: its outcome comes through a repartition and may be late
-                    due.add(entry);
-                }
+    private void schedule(long at, String key) {
+        due.add(at, key);
+        nextDue = Math.min(nextDue, at);
+    }
+
+    /** Closes the tasks due at or before {@code upTo}, in due order, and forgets those past the revision horizon. */
+    private void sweep(long upTo) {
+        if (upTo <= sweptUpTo) {
+            return;
+        }
+        sweptUpTo = upTo;
+        if (Math.floorDiv(upTo, 60_000L) > expiredMinute) {
+            expiredMinute = Math.floorDiv(upTo, 60_000L);
+            expireWindows(upTo);
+        }
+        if (upTo < nextDue) {
+            return;
+        }
+        for (String key : due.takeDue(upTo)) {
+            if (key.startsWith(FORGET)) {
+                tasks.delete(key.substring(FORGET.length()));
+                continue;
+            }
+            TaskState state = tasks.get(key);
+            if (state != null && !state.closed()) {
+                close(state);
+                state.forgetAt = state.closedAt + settings.revisionHorizon().toMillis();
+                due.add(state.forgetAt, FORGET + key);
+                tasks.put(key, state);
             }
         }
-        for (KeyValue<String, TaskState> entry : due) {
-            close(entry.value);
-            entry.value.forgetAt = now + grace;
-            tasks.put(entry.key, entry.value);
-        }
-        forget.forEach(tasks::delete);
-        expireWindows(now);
+        nextDue = due.firstDue();
     }
 
     private void close(TaskState state) {
-        TaskStatus status;
-        long closedAt;
-        if (state.outcome != null) {
-            status = state.outcome == OutcomeStatus.SUCCEEDED ? TaskStatus.SUCCEEDED : TaskStatus.FAILED;
-            closedAt = state.outcomeAt;
-        } else {
-            status = TaskStatus.ABANDONED;
-            closedAt = state.lastEventTime + settings.inactivityGap().toMillis();
-        }
+        long closedAt = state.outcome != null ? state.outcomeAt : dueAt(state);
         state.closedAt = closedAt;
-        TaskCost cost = state.toRecord(status, closedAt);
+        TaskCost cost = record(state);
+        count(cost, 1);
+        metrics.taskClosed(cost);
+        context().forward(new Record<>(cost.getTaskId(), cost, closedAt));
+    }
+
+    /** Writes a closed task again, with what came after it closed. */
+    private void revise(String key, TaskState state) {
+        TaskCost before = record(state);
+        if (state.outcome != null) {
+            state.closedAt = state.outcomeAt;
+        }
+        state.revision++;
+        TaskCost after = record(state);
+        count(before, -1);
+        count(after, 1);
+        tasks.put(key, state);
+        metrics.revised("task");
+        context().forward(new Record<>(after.getTaskId(), after, after.getClosedAt().toEpochMilli()));
+    }
+
+    private TaskCost record(TaskState state) {
+        TaskStatus status = state.outcome == null ? TaskStatus.ABANDONED
+                : state.outcome == OutcomeStatus.SUCCEEDED ? TaskStatus.SUCCEEDED : TaskStatus.FAILED;
+        return state.toRecord(status, state.closedAt);
+    }
+
+    /** Adds a closed task's record to its windows ({@code sign} 1), or takes it out ({@code sign} -1). */
+    private void count(TaskCost cost, int sign) {
+        long closedAt = cost.getClosedAt().toEpochMilli();
         for (WindowSize size : SIZES) {
             Bytes key = WindowKey.of(size.windowStart(closedAt), TaskTopology.windowDimensions(size, cost));
             TaskTotals totals = windows.get(key);
-            windows.put(key, (totals == null ? new TaskTotals() : totals).add(cost));
+            totals = totals == null ? new TaskTotals() : totals;
+            windows.put(key, sign > 0 ? totals.add(cost) : totals.remove(cost));
         }
-        metrics.taskClosed(cost);
-        context().forward(new Record<>(cost.getTaskId(), cost, closedAt));
     }
 
     private void expireWindows(long now) {

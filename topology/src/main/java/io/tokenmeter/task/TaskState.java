@@ -47,14 +47,17 @@ final class TaskState {
     Long businessValueNanos;
     /** Closed (its task-costs record was written) at this event time; {@link Long#MIN_VALUE} while open. */
     long closedAt = Long.MIN_VALUE;
-    /** Event time after which a closed task is forgotten: a grace after it was closed. */
+    /** Event time after which a closed task is forgotten: the revision horizon after it was closed. */
     long forgetAt;
+    /** Records emitted for this task after its first (0 while it has had only one, or none). */
+    int revision;
 
     boolean closed() {
         return closedAt != Long.MIN_VALUE;
     }
 
-    void add(PricedUsage priced) {
+    /** Adds a call; a late one ({@code inOrder} false) adds its usage but moves neither the task's first nor last call time. */
+    void add(PricedUsage priced, boolean inOrder) {
         UsageEvent usage = priced.getUsage();
         if (calls == 0) {
             application = usage.getApplication();
@@ -80,9 +83,11 @@ final class TaskState {
         }
         addName(models, usage.getModel());
         addName(agents, usage.getAgent());
-        long time = usage.getTimestamp().toEpochMilli();
-        firstEventTime = Math.min(firstEventTime, time);
-        lastEventTime = Math.max(lastEventTime, time);
+        if (inOrder) {
+            long time = usage.getTimestamp().toEpochMilli();
+            firstEventTime = Math.min(firstEventTime, time);
+            lastEventTime = Math.max(lastEventTime, time);
+        }
     }
 
     void end(TaskOutcome ended) {
@@ -112,10 +117,11 @@ final class TaskState {
                 .setFirstEventTime(Instant.ofEpochMilli(first)).setLastEventTime(Instant.ofEpochMilli(last))
                 .setClosedAt(Instant.ofEpochMilli(closedAt))
                 .setBusinessValueNanos(status == TaskStatus.ABANDONED ? null : businessValueNanos)
+                .setRevision(revision)
                 .build();
     }
 
-    static final StateSerde<TaskState> SERDE = new StateSerde<>(1, TaskState::write, TaskState::read);
+    static final StateSerde<TaskState> SERDE = new StateSerde<>(2, TaskState::write, TaskState::read).readingAlso(1, TaskState::readV1);
 
     private static void write(TaskState s, DataOutput out) throws IOException {
         out.writeUTF(s.taskId);
@@ -135,9 +141,10 @@ final class TaskState {
         if (s.businessValueNanos != null) {
             out.writeLong(s.businessValueNanos);
         }
+        out.writeInt(s.revision);
     }
 
-    private static TaskState read(DataInput in) throws IOException {
+    private static TaskState readV1(DataInput in) throws IOException {
         TaskState s = new TaskState();
         s.taskId = in.readUTF();
         s.tenant = in.readUTF();
@@ -165,6 +172,12 @@ final class TaskState {
         byte outcome = in.readByte();
         s.outcome = outcome < 0 ? null : OutcomeStatus.values()[outcome];
         s.businessValueNanos = in.readBoolean() ? in.readLong() : null;
+        return s;
+    }
+
+    private static TaskState read(DataInput in) throws IOException {
+        TaskState s = readV1(in);
+        s.revision = in.readInt();
         return s;
     }
 

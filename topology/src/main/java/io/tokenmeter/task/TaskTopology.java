@@ -1,9 +1,8 @@
 package io.tokenmeter.task;
 
 import io.tokenmeter.config.TokenmeterConfig;
-import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.TaskCost;
-import io.tokenmeter.event.TaskOutcome;
+import io.tokenmeter.streams.DueIndex;
 import io.tokenmeter.streams.LatestByKey;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.TaskSignal;
@@ -28,13 +27,17 @@ public final class TaskTopology {
     public static final String OPEN_STORE = "task-costs-open-store";
     public static final String WINDOWS_STORE = "task-success-windows-store";
     public static final String CLOSED_STORE = "task-costs-global-store";
+    static final String DUE_STORE = "task-costs-due-store";
     static final char SEPARATOR = '\u001F';
 
-    /** Inactivity gap before a task without outcome is ABANDONED; grace for late records; retention of the windows. */
-    public record Settings(Duration inactivityGap, Duration grace, Duration retention) {
+    /**
+     * Inactivity gap before a task without outcome is ABANDONED; how long a closed task can still be revised by calls
+     * that come after it closed; retention of the windows.
+     */
+    public record Settings(Duration inactivityGap, Duration revisionHorizon, Duration retention) {
 
         public static Settings from(TokenmeterConfig config) {
-            return new Settings(Duration.ofMillis(config.getLong(TokenmeterConfig.TASK_INACTIVITY_GAP)), config.windowGrace(),
+            return new Settings(Duration.ofMillis(config.getLong(TokenmeterConfig.TASK_INACTIVITY_GAP)), config.dedupHorizon(),
                     Duration.ofMillis(config.getLong(TokenmeterConfig.WINDOW_RETENTION_1D)));
         }
     }
@@ -42,17 +45,17 @@ public final class TaskTopology {
     private TaskTopology() {
     }
 
-    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskOutcome> outcomesByTenant,
-                             TopicCatalog topics, Settings settings, PipelineMetrics metrics) {
+    /** {@code signals}: the usage stage's calls and outcomes in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}). */
+    public static void build(StreamsBuilder builder, KStream<String, TaskSignal> signals, TopicCatalog topics, Settings settings,
+                             PipelineMetrics metrics) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(OPEN_STORE), Serdes.String(), TaskState.SERDE)
                 .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(WINDOWS_STORE), Serdes.Bytes(), TaskTotals.SERDE)
                 .withCachingEnabled());
-        priced.filter((tenant, p) -> p.getUsage().getTaskId() != null, Named.as("task-costs-task-calls"))
-                .mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("task-costs-calls"))
-                .merge(outcomesByTenant.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("task-costs-outcomes")),
-                        Named.as("task-costs-signals"))
-                .process(() -> new TaskCostProcessor(settings, metrics), Named.as("task-costs-aggregate"), OPEN_STORE, WINDOWS_STORE)
+        builder.addStateStore(DueIndex.store(DUE_STORE));
+        signals.filter((tenant, s) -> !(s instanceof TaskSignal.Call call) || call.priced().getUsage().getTaskId() != null,
+                        Named.as("task-costs-task-signals"))
+                .process(() -> new TaskCostProcessor(settings, metrics), Named.as("task-costs-aggregate"), OPEN_STORE, WINDOWS_STORE, DUE_STORE)
                 .to(topics.taskCosts().name(), Produced.with(topics.taskCosts().keySerde(), topics.taskCosts().valueSerde()).withName("task-costs-sink"));
 
         builder.addGlobalStore(

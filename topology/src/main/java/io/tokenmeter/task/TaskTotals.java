@@ -36,6 +36,22 @@ public final class TaskTotals implements WindowGather.Totals<TaskTotals> {
         return this;
     }
 
+    /** Takes a task out again: its record is being replaced by a revision. */
+    public TaskTotals remove(TaskCost task) {
+        tasks--;
+        switch (task.getStatus()) {
+            case SUCCEEDED -> succeeded--;
+            case FAILED -> failed--;
+            case ABANDONED -> abandoned--;
+        }
+        costNanos -= task.getCostNanos();
+        if (task.getBusinessValueNanos() != null) {
+            valueNanos -= task.getBusinessValueNanos();
+            valuedCostNanos -= task.getCostNanos();
+        }
+        return this;
+    }
+
     public long tasks() {
         return tasks;
     }

@@ -47,6 +47,7 @@ class RunawayLoopDetectorTest {
     }
 
     private List<Alert> alerts() {
+        harness.advanceTo(Instant.parse("2025-06-02T10:00:00Z"));
         return harness.output(harness.topics.alerts()).readValuesToList().stream().filter(a -> a.getType() == AlertType.RUNAWAY_LOOP).toList();
     }
 

@@ -8,6 +8,7 @@ import io.tokenmeter.service.DeadLetterHandler;
 import io.tokenmeter.service.StreamsDefaults;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.service.TokenmeterTopology;
+import io.tokenmeter.normalize.NormalizeTopology;
 import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
@@ -96,6 +97,21 @@ public final class TopologyHarness implements AutoCloseable {
         for (UsageEvent event : events) {
             usage.pipeInput(event.getTenant(), event, event.getTimestamp());
         }
+    }
+
+    /**
+     * Moves event time to {@code time}, as if every input partition had reached it: the direct inputs (records piped
+     * straight into usage or task-outcomes) go idle (wall clock moves past the idle time, which also runs every
+     * wall-clock punctuation), and normalize reports {@code time} on usage and task-outcomes. Everything before it is
+     * then settled: windows, tasks, detector minutes, budget boundaries.
+     */
+    public void advanceTo(Instant time) {
+        driver.advanceWallClockTime(config.eventTimeIdle().plusSeconds(1));
+        long at = time.toEpochMilli();
+        input(topics.usage()).pipeInput(Watermarks.record(new Watermarks.Marker(NormalizeTopology.STAGE_DEDUP, 0, 1, false, at)).key(), null, at);
+        input(topics.taskOutcomes()).pipeInput(Watermarks.record(new Watermarks.Marker(NormalizeTopology.STAGE_PARSE, 0, 1, false, at)).key(), null, at);
+        // the stages after the usage stage hear of it on their next flush
+        driver.advanceWallClockTime(java.time.Duration.ofSeconds(1));
     }
 
     /** Lets wall-clock punctuations run, as if a second had passed. */
