@@ -59,6 +59,8 @@ public final class FlowMonitor implements AutoCloseable {
     private final Map<String, Long> deadByReason = new TreeMap<>();
     private final List<Alert> alerts = new ArrayList<>();
     private final Map<String, TaskTotals> useCases = new TreeMap<>();
+    /** The latest record of each task: a revision replaces it in the totals. */
+    private final Map<String, TaskCost> tasks = new HashMap<>();
     private final Map<String, BudgetStatus> budgets = new TreeMap<>();
     private long usage;
     private long priced;
@@ -140,6 +142,10 @@ public final class FlowMonitor implements AutoCloseable {
             alerts.add(topics.alerts().valueSerde().deserializer().deserialize(record.topic(), record.value()));
         } else if (record.topic().equals(topics.taskCosts().name())) {
             TaskCost task = topics.taskCosts().valueSerde().deserializer().deserialize(record.topic(), record.value());
+            TaskCost before = tasks.put(task.getTaskId(), task);
+            if (before != null) {
+                useCases.get(before.getUseCase()).remove(before);
+            }
             useCases.computeIfAbsent(task.getUseCase(), u -> new TaskTotals()).add(task);
         } else if (record.topic().equals(topics.budgetStatus().name())) {
             lastBudgetStatus = System.nanoTime();

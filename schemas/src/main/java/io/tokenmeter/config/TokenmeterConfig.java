@@ -157,9 +157,10 @@ public final class TokenmeterConfig extends AbstractConfig {
                     "The lateness event time allows (ms): how far out of order records may come within one input partition and still be on time. "
                             + "A window is first emitted when every input partition has reached its end plus the grace; later calls revise it.",
                     "Windows", 1, ConfigDef.Width.SHORT, "Grace")
-            .define(EVENT_TIME_IDLE, Type.LONG, Duration.ofSeconds(30).toMillis(), ConfigDef.Range.atLeast(100), Importance.MEDIUM,
-                    "Wall time (ms) after which an input partition with no new record is idle: it no longer holds event time back. Data it "
-                            + "brings when it wakes up that is older than the others' event time is late (still counted, revising windows).",
+            .define(EVENT_TIME_IDLE, Type.LONG, Duration.ofSeconds(10).toMillis(), ConfigDef.Range.atLeast(100), Importance.MEDIUM,
+                    "Wall time (ms) after which an input partition with no new record is idle: it no longer holds event time back, and its "
+                            + "own event time moves up to its latest record. Data it brings when it wakes up that is older than the others' event "
+                            + "time is late (still counted, revising windows and tasks; not judged by the detectors).",
                     "Windows", 5, ConfigDef.Width.SHORT, "Idle after")
             .define(EVENT_TIME_INTERVAL, Type.LONG, 200L, ConfigDef.Range.between(10, 60_000), Importance.LOW,
                     "How often (wall ms) each stage tells the stages after it how far its event time has come, when it has moved.",

@@ -43,6 +43,9 @@ public record TopicSettings(int partitions, CleanupPolicy cleanupPolicy, Duratio
         Map<String, String> configs = new LinkedHashMap<>();
         configs.put("cleanup.policy", cleanupPolicy.config());
         configs.put("retention.ms", retention == null ? "-1" : Long.toString(retention.toMillis()));
+        // retention counts from when a record arrived, not from its timestamp: tokenmeter writes event times as timestamps,
+        // and a replay of last quarter's logs must not be deleted by the broker before it is processed
+        configs.put("message.timestamp.type", "LogAppendTime");
         return configs;
     }
 }

@@ -19,9 +19,12 @@ class TopicCatalogTest {
 
     @Test
     void compactedTopicsKeepEverythingAndDataTopicsExpire() {
-        assertThat(catalog.prices().settings().configs()).isEqualTo(Map.of("cleanup.policy", "compact", "retention.ms", "-1"));
+        assertThat(catalog.prices().settings().configs()).isEqualTo(Map.of("cleanup.policy", "compact", "retention.ms", "-1",
+                "message.timestamp.type", "LogAppendTime"));
         assertThat(catalog.budgetStatus().settings().cleanupPolicy()).isEqualTo(TopicSettings.CleanupPolicy.COMPACT);
-        assertThat(catalog.usage().settings().configs()).containsEntry("cleanup.policy", "delete").containsEntry("retention.ms", "2592000000");
+        assertThat(catalog.usage().settings().configs()).containsEntry("cleanup.policy", "delete").containsEntry("retention.ms", "2592000000")
+                .as("retention counts from arrival: replayed history is not deleted for its old event times")
+                .containsEntry("message.timestamp.type", "LogAppendTime");
         assertThat(catalog.usage().settings().partitions()).isEqualTo(6);
         assertThat(catalog.prices().settings().partitions()).isEqualTo(1);
     }

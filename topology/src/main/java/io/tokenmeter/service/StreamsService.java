@@ -79,9 +79,13 @@ public final class StreamsService implements AutoCloseable {
     /** Creates missing topics (when configured to), then starts serving and processing. Returns at once. */
     public StreamsService start() {
         int usagePartitions;
+        TokenmeterTopology.Partitions partitions;
         try (Admin admin = Admin.create(config.kafkaClientProperties())) {
             createTopics(admin, config, topics);
             usagePartitions = partitionsOf(admin, topics.usage().name());
+            // each stage waits for a watermark from every task of the stage before it: the counts must be the topics' own
+            partitions = new TokenmeterTopology.Partitions(partitionsOf(admin, topics.ingestRaw().name()), usagePartitions,
+                    partitionsOf(admin, topics.taskOutcomes().name()), config.topicPartitions());
         }
         // the HTTP port must be known before Kafka Streams starts: other instances reach this one through it
         http = new HttpApi(config.httpHost(), config.httpPort());
@@ -89,7 +93,7 @@ public final class StreamsService implements AutoCloseable {
         Properties props = StreamsDefaults.properties(config, topics);
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         props.put(DeadLetterHandler.METRICS_CONFIG, metrics);
-        Topology topology = TokenmeterTopology.build(topics, config, props, clock, metrics);
+        Topology topology = TokenmeterTopology.build(topics, config, props, clock, metrics, partitions);
         streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(exception -> {
             // a thread dies on errors the dead-letter handlers cannot absorb (e.g. registry down): restart it, it resumes from its last commit

@@ -179,13 +179,20 @@ public final class EventTime {
         return Watermarks.fromStage(record.headers()) ? Watermarks.isLate(record.headers()) : directLate;
     }
 
-    /** Marks direct inputs idle that have been silent for the idle time; call from a wall-clock punctuation. */
+    /**
+     * Marks direct inputs idle that have been silent for the idle time; call from a wall-clock punctuation. A silent,
+     * caught-up input has delivered everything up to its latest record: its watermark moves up to that record's time.
+     */
     public void checkIdle(long wallMs) {
+        if (view.startedWallMs == Long.MIN_VALUE) {
+            view.startedWallMs = wallMs;
+        }
+        view.wallMs = wallMs;
         boolean changed = false;
         for (Map.Entry<String, Mark> entry : List.copyOf(view.marks.entrySet())) {
             Mark m = entry.getValue();
             if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()) {
-                put(entry.getKey(), new Mark(m.watermark, true, m.count, m.lastWallMs));
+                put(entry.getKey(), new Mark(m.watermark + settings.lateness().toMillis(), true, m.count, m.lastWallMs));
                 changed = true;
             }
         }
@@ -194,10 +201,14 @@ public final class EventTime {
         }
     }
 
-    /** True when every input that reported is idle: then this task is idle too, as far as the stages after it go. */
+    /**
+     * True when every input that reported is idle (or none ever did, for the idle time): then this task is idle too, as
+     * far as the stages after it go. Needs {@link #checkIdle} on a punctuation.
+     */
     public boolean idle() {
         if (view.marks.isEmpty()) {
-            return false;
+            // nothing ever came: after the idle time this task says so, or the stages after it would wait for it forever
+            return view.startedWallMs != Long.MIN_VALUE && view.wallMs - view.startedWallMs >= settings.idleAfter().toMillis();
         }
         for (Mark m : view.marks.values()) {
             if (!m.idle) {
@@ -212,10 +223,14 @@ public final class EventTime {
         marks.put(key, mark);
     }
 
-    /** The minimum over inputs that are not idle; a stage counts only once every partition of it reported. */
+    /**
+     * The minimum over inputs that are not idle; when every input is idle, the latest of them (each has delivered
+     * everything it had). A stage counts only once every partition of it reported.
+     */
     private void recompute() {
         Map<String, int[]> reported = new HashMap<>();
         long min = Long.MAX_VALUE;
+        long idleMax = Long.MIN_VALUE;
         for (Map.Entry<String, Mark> entry : view.marks.entrySet()) {
             String key = entry.getKey();
             Mark m = entry.getValue();
@@ -231,7 +246,12 @@ public final class EventTime {
             }
             if (!m.idle) {
                 min = Math.min(min, m.watermark);
+            } else {
+                idleMax = Math.max(idleMax, m.watermark);
             }
+        }
+        if (min == Long.MAX_VALUE && idleMax != Long.MIN_VALUE) {
+            min = idleMax;
         }
         for (int[] seen : reported.values()) {
             if (seen[0] < seen[1]) {
@@ -279,6 +299,9 @@ public final class EventTime {
         /** On the wall-clock punctuation: sends any progress, a change of idleness, or a heartbeat. */
         public void onPunctuate(ProcessorContext<?, ?> context, long watermark, boolean idle, long wallMs) {
             if (watermark == UNKNOWN) {
+                if (idle && lastSentWall == Long.MIN_VALUE || idle && wallMs - lastSentWall >= HEARTBEAT_MS) {
+                    send(context, 0, true, wallMs); // no input ever reported: idle, so the stages after it do not wait for it
+                }
                 return;
             }
             if (watermark != lastSent || idle != lastIdle || wallMs - lastSentWall >= HEARTBEAT_MS) {
@@ -306,6 +329,8 @@ public final class EventTime {
         final Map<String, Mark> marks = new HashMap<>();
         long current = UNKNOWN;
         boolean loaded;
+        long startedWallMs = Long.MIN_VALUE;
+        long wallMs = Long.MIN_VALUE;
 
         View(String name) {
             this.name = name;

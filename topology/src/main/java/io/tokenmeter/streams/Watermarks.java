@@ -19,8 +19,8 @@ import org.apache.kafka.streams.processor.api.Record;
  * Progress markers: how event time travels through every topic that one stage of the pipeline writes and another reads.
  *
  * <p>A stage (all the stream tasks of one sub-topology) tells every partition of each topic it writes how far its own
- * event time has come: a marker record, keyed {@code \0wm␟stage␟partition␟count␟idle}, with a null value and the
- * watermark as its timestamp. The reading side takes the minimum over every partition of every stage it reads (see
+ * event time has come: a marker record, keyed {@code \0wm␟stage␟partition␟count␟idle␟watermark}, with a null value
+ * (the watermark is in the key, not only in the timestamp, which a topic with LogAppendTime replaces). The reading side takes the minimum over every partition of every stage it reads (see
  * {@link EventTime}). Markers go to all partitions of a topic (KIP-837 multicast), through a relay node beside the
  * stage's processor, so the stage's data path never sees them; the first processor of the reading stage takes them
  * out. Records a stage writes carry the {@link #HEADER} header ({@code on-time} or {@code late}), so a reader can tell
@@ -42,11 +42,11 @@ public final class Watermarks {
     public record Marker(String stage, int partition, int count, boolean idle, long watermark) {
 
         public String key() {
-            return PREFIX + stage + SEPARATOR + partition + SEPARATOR + count + SEPARATOR + (idle ? 1 : 0);
+            return PREFIX + stage + SEPARATOR + partition + SEPARATOR + count + SEPARATOR + (idle ? 1 : 0) + SEPARATOR + watermark;
         }
     }
 
-    /** The record a marker travels as: its key, no value, the watermark as timestamp. */
+    /** The record a marker travels as: its key, no value, the watermark also as timestamp. */
     public static <V> Record<String, V> record(Marker marker) {
         return new Record<>(marker.key(), null, marker.watermark());
     }
@@ -67,7 +67,7 @@ public final class Watermarks {
             return null;
         }
         String[] parts = ((String) record.key()).substring(PREFIX.length()).split(SEPARATOR);
-        return new Marker(parts[0], Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), "1".equals(parts[3]), record.timestamp());
+        return new Marker(parts[0], Integer.parseInt(parts[1]), Integer.parseInt(parts[2]), "1".equals(parts[3]), Long.parseLong(parts[4]));
     }
 
     /** Marks a record as one a stage wrote, on time or late where it entered. */
