@@ -39,8 +39,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  *
  * <p>Off by default until the watermarks land: {@code -Dtokenmeter.skewIT=true} runs it, e.g.
  * {@code mvn -B -pl app -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=EventTimeSkewIT -Dtokenmeter.skewIT=true};
- * {@code -Dtokenmeter.skewIT.runs=a,c} picks runs. The report (and each run's service log) is written to
- * {@code app/target/event-time-skew/}.
+ * {@code -Dtokenmeter.skewIT.runs=a,c} picks runs, {@code -Dtokenmeter.skewIT.runSeconds=240} bounds each. The report is written to {@code app/target/event-time-skew/report.txt},
+ * every differing row of each table to {@code app/target/event-time-skew/RUN/*.diff.txt}, and the child's log of run (c)
+ * to {@code c/service.log}; {@code -Dtokenmeter.skewIT.keep=true} keeps each run's data directory.
  */
 @EnabledIfSystemProperty(named = "tokenmeter.skewIT", matches = "true",
         disabledReason = "enabled when issue 12's watermarks land; -Dtokenmeter.skewIT=true runs it")
@@ -49,7 +50,8 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 class EventTimeSkewIT {
 
     private static final Path OUT = Path.of("target", "event-time-skew");
-    private static final Duration RUN_TIMEOUT = Duration.ofMinutes(4);
+    /** Per run, from preparing its broker to reading its results; a run not done by then is reported as NOT COMPLETE. */
+    private static final Duration RUN_TIMEOUT = Duration.ofSeconds(Long.getLong("tokenmeter.skewIT.runSeconds", 240));
 
     private HistoryDataset dataset;
     private Truth truth;
@@ -127,6 +129,12 @@ class EventTimeSkewIT {
         RunResults results = new HistoryRun(name, feed, dataset, truth, dir, RUN_TIMEOUT).run();
         runs.put(name, results);
         HistoryComparison.Verdict verdict = HistoryComparison.againstTruth(results, ranges.expected(truth), truth.incidents(dataset.incidents()));
+        for (Table.Diff diff : verdict.diffs()) {
+            if (!diff.none()) {
+                Files.writeString(dir.resolve(diff.table().replaceAll("[^A-Za-z0-9.-]+", "_") + ".diff.txt"), diff.describe(Integer.MAX_VALUE),
+                        StandardCharsets.UTF_8);
+            }
+        }
         report.add(verdict.describe());
         report.add(verdict.summary());
         if (!Boolean.getBoolean("tokenmeter.skewIT.keep")) {

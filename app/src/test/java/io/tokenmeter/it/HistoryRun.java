@@ -86,7 +86,7 @@ final class HistoryRun {
     /** The kill comes once at least this share of the raw documents is committed as consumed. */
     static final double KILL_AT = 0.4;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration QUIET = Duration.ofSeconds(4);
+    private static final Duration QUIET = Duration.ofSeconds(3);
 
     private final String name;
     private final Feed feed;

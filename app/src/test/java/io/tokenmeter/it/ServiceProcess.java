@@ -47,6 +47,7 @@ public final class ServiceProcess implements ServiceUnderTest {
     private final Path log;
     private final String maxHeap;
     private Process process;
+    private Thread reaper;
     private int starts;
 
     /**
@@ -87,9 +88,10 @@ public final class ServiceProcess implements ServiceUnderTest {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot start " + MAIN_CLASS, e);
         }
-        Process started = process;
         // a test JVM that dies must not leave a broker behind
-        Runtime.getRuntime().addShutdownHook(new Thread(started::destroyForcibly, "service-process-reaper"));
+        Process started = process;
+        reaper = new Thread(started::destroyForcibly, "service-process-reaper");
+        Runtime.getRuntime().addShutdownHook(reaper);
         return this;
     }
 
@@ -127,6 +129,7 @@ public final class ServiceProcess implements ServiceUnderTest {
                 throw new IllegalStateException("pid " + process.pid() + " survived SIGKILL for 30 s");
             }
         }
+        forgetReaper();
     }
 
     /** SIGTERM: the service closes cleanly (its shutdown hook); SIGKILL if it takes more than a minute. */
@@ -136,6 +139,18 @@ public final class ServiceProcess implements ServiceUnderTest {
             if (!process.waitFor(60, TimeUnit.SECONDS)) {
                 kill();
             }
+        }
+        forgetReaper();
+    }
+
+    private void forgetReaper() {
+        if (reaper != null && (process == null || !process.isAlive())) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(reaper);
+            } catch (IllegalStateException shuttingDown) {
+                // the JVM is exiting: the hook runs anyway and finds the process gone
+            }
+            reaper = null;
         }
     }
 
