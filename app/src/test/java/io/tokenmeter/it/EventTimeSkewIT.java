@@ -38,7 +38,9 @@ import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
  * letter) and the three runs must be identical.
  *
  * <p>Off by default until the watermarks land: {@code -Dtokenmeter.skewIT=true} runs it, e.g.
- * {@code mvn -B -pl app -am verify -Dtest=none -Dsurefire.failIfNoSpecifiedTests=false -Dit.test=EventTimeSkewIT -Dtokenmeter.skewIT=true};
+ * {@code mvn -B -pl app -am test-compile failsafe:integration-test failsafe:verify -Dit.test=EventTimeSkewIT
+ * -Dit.failIfNoSpecifiedTests=false -Dtokenmeter.skewIT=true} (works offline; {@code verify} also works where the
+ * Apicurio and Debezium archives other modules unpack before their integration tests can be downloaded);
  * {@code -Dtokenmeter.skewIT.runs=a,c} picks runs, {@code -Dtokenmeter.skewIT.runSeconds=240} bounds each. The report is written to {@code app/target/event-time-skew/report.txt},
  * every differing row of each table to {@code app/target/event-time-skew/RUN/*.diff.txt}, and the child's log of run (c)
  * to {@code c/service.log}; {@code -Dtokenmeter.skewIT.keep=true} keeps each run's data directory.
