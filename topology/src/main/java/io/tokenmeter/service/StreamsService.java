@@ -15,6 +15,7 @@ import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.service.http.ClusterQuery;
 import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.streams.CaughtUp;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.topics.TopicCatalog;
@@ -64,7 +65,7 @@ public final class StreamsService implements AutoCloseable {
     private final PipelineMetrics metrics;
     private final AtomicInteger replacedThreads = new AtomicInteger();
     private final CountDownLatch running = new CountDownLatch(1);
-    private KafkaStreams streams;
+    private volatile KafkaStreams streams;
     private KafkaStreamsMetrics streamsMetrics;
     private HttpApi http;
 
@@ -93,6 +94,7 @@ public final class StreamsService implements AutoCloseable {
         Properties props = StreamsDefaults.properties(config, topics);
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         props.put(DeadLetterHandler.METRICS_CONFIG, metrics);
+        props.put(CaughtUp.CONFIG, (CaughtUp) this::caughtUp);
         Topology topology = TokenmeterTopology.build(topics, config, props, clock, metrics, partitions);
         streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(exception -> {
@@ -208,6 +210,35 @@ public final class StreamsService implements AutoCloseable {
             Thread.currentThread().interrupt();
             return -1;
         }
+    }
+
+    /**
+     * Whether an active task of this instance has read its input partitions to their end, as its consumer knows them
+     * (a transaction marker may sit after the last record: one offset short counts as the end). A task of another
+     * instance, or one that is not running yet, is not caught up.
+     */
+    private boolean caughtUp(org.apache.kafka.streams.processor.TaskId task) {
+        KafkaStreams current = streams;
+        if (current == null) {
+            return false;
+        }
+        for (org.apache.kafka.streams.ThreadMetadata thread : current.metadataForLocalThreads()) {
+            for (org.apache.kafka.streams.TaskMetadata metadata : thread.activeTasks()) {
+                if (metadata.taskId().equals(task)) {
+                    for (TopicPartition partition : metadata.topicPartitions()) {
+                        Long end = metadata.endOffsets().get(partition);
+                        Long committed = metadata.committedOffsets().get(partition);
+                        // an end not known yet counts as reached: silence alone decides then, rather than holding every stage after
+                        // this one forever; nothing committed yet is the start of the partition
+                        if (end != null && end > 0 && (committed == null ? 0 : Math.max(0, committed)) < end - 1) {
+                            return false;
+                        }
+                    }
+                    return true;
+                }
+            }
+        }
+        return false;
     }
 
     /** The topic's partition count; a topic created a moment ago may take a few seconds to reach the broker's metadata. */

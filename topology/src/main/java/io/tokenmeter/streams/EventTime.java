@@ -67,11 +67,16 @@ public final class EventTime {
     private final Settings settings;
     private final KeyValueStore<String, Mark> marks;
     private final View view;
+    private final CaughtUp caughtUp;
+    private final org.apache.kafka.streams.processor.TaskId task;
 
-    private EventTime(Settings settings, KeyValueStore<String, Mark> marks, View view) {
+    private EventTime(Settings settings, KeyValueStore<String, Mark> marks, View view, CaughtUp caughtUp,
+                      org.apache.kafka.streams.processor.TaskId task) {
         this.settings = settings;
         this.marks = marks;
         this.view = view;
+        this.caughtUp = caughtUp;
+        this.task = task;
         if (!view.loaded) {
             try (KeyValueIterator<String, Mark> all = marks.all()) {
                 all.forEachRemaining(kv -> view.marks.put(kv.key, kv.value));
@@ -125,7 +130,9 @@ public final class EventTime {
 
     /** This task's event time, for a processor of {@code stage} (call from {@code init}). */
     public static EventTime of(ProcessorContext<?, ?> context, String stage, Settings settings) {
-        return new EventTime(settings, context.getStateStore(marksStore(stage)), context.getStateStore(viewStore(stage)));
+        Object caughtUp = context.appConfigs().get(CaughtUp.CONFIG);
+        return new EventTime(settings, context.getStateStore(marksStore(stage)), context.getStateStore(viewStore(stage)),
+                caughtUp instanceof CaughtUp c ? c : CaughtUp.ALWAYS, context.taskId());
     }
 
     /** The low watermark over this task's inputs, {@link #UNKNOWN} until they reported. */
@@ -189,9 +196,11 @@ public final class EventTime {
         }
         view.wallMs = wallMs;
         boolean changed = false;
+        Boolean taskCaughtUp = null; // asked at most once, and only when an input has been silent long enough
         for (Map.Entry<String, Mark> entry : List.copyOf(view.marks.entrySet())) {
             Mark m = entry.getValue();
-            if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()) {
+            if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()
+                    && (taskCaughtUp == null ? (taskCaughtUp = caughtUp.caughtUp(task)) : taskCaughtUp)) {
                 put(entry.getKey(), new Mark(m.watermark + settings.lateness().toMillis(), true, m.count, m.lastWallMs));
                 changed = true;
             }
@@ -208,7 +217,8 @@ public final class EventTime {
     public boolean idle() {
         if (view.marks.isEmpty()) {
             // nothing ever came: after the idle time this task says so, or the stages after it would wait for it forever
-            return view.startedWallMs != Long.MIN_VALUE && view.wallMs - view.startedWallMs >= settings.idleAfter().toMillis();
+            return view.startedWallMs != Long.MIN_VALUE && view.wallMs - view.startedWallMs >= settings.idleAfter().toMillis()
+                    && caughtUp.caughtUp(task);
         }
         for (Mark m : view.marks.values()) {
             if (!m.idle) {

@@ -83,13 +83,15 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
             if (state == null) {
                 state = open(taskId, priced.getUsage().getTenant());
             } else if (state.closed()) {
-                state.add(priced, false);
-                revise(key, state);
+                TaskCost before = record(state);
+                state.add(priced, true);
+                revise(key, state, before);
                 return;
             } else {
                 due.remove(dueAt(state), key);
             }
-            state.add(priced, inOrder || state.calls == 0);
+            // a late call counts with its time too; only the order it is taken in can differ from run to run
+            state.add(priced, true);
             schedule(dueAt(state), key);
             tasks.put(key, state);
         } else if (record.value() instanceof TaskSignal.Ended ended) {
@@ -98,8 +100,9 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
             TaskState state = tasks.get(key);
             if (state != null && state.closed()) {
                 if (state.outcome == null) {
+                    TaskCost before = record(state);
                     state.end(outcome); // the outcome of a task that was taken for abandoned
-                    revise(key, state);
+                    revise(key, state, before);
                 } else {
                     metrics.taskLate(); // a second outcome: the first one stands
                 }
@@ -174,12 +177,9 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
         context().forward(new Record<>(cost.getTaskId(), cost, closedAt));
     }
 
-    /** Writes a closed task again, with what came after it closed. */
-    private void revise(String key, TaskState state) {
-        TaskCost before = record(state);
-        if (state.outcome != null) {
-            state.closedAt = state.outcomeAt;
-        }
+    /** Writes a closed task again, with what came after it closed; {@code before} is its record until now. */
+    private void revise(String key, TaskState state, TaskCost before) {
+        state.closedAt = dueAt(state);
         state.revision++;
         TaskCost after = record(state);
         count(before, -1);
