@@ -7,6 +7,7 @@ import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.demo.ConsoleView;
 import io.tokenmeter.demo.DemoWorkload;
 import io.tokenmeter.demo.FlowMonitor;
+import io.tokenmeter.demo.ReplayClock;
 import io.tokenmeter.demo.WorkloadRunner;
 import io.tokenmeter.embedded.EmbeddedStack;
 import io.tokenmeter.event.AlertStatus;
@@ -21,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -88,13 +88,27 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Override
-    public Integer call() throws Exception {
+    /**
+     * The wall clock: it places the default replay (the last 24 hours), drives the replay and times the run. Everything
+     * that asks for "now" about events or budgets asks the replay clock made from it instead. Tests shift it to choose
+     * the date; to run the command it must tick (a fixed clock would never finish a replay).
+     */
+    Clock wall = Clock.systemUTC();
+
+    /** The replay of this run: from --start, or the last 24 hours before the wall clock's now. */
+    ReplayClock replayClock() {
         if (speed <= 0) {
             throw new IllegalArgumentException("--speed must be positive, got " + speed);
         }
+        return start != null ? ReplayClock.from(start, speed, wall) : ReplayClock.lastDay(speed, wall);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ReplayClock replay = replayClock();
+        Instant simStart = replay.start();
         PrintWriter out = spec.commandLine().getOut();
-        Instant begin = Instant.now();
+        Instant begin = wall.instant();
         boolean temporary = dataDir == null;
         Path dir = temporary ? Files.createTempDirectory("tokenmeter-demo-") : Files.createDirectories(dataDir);
         Path log = dir.resolve("tokenmeter-demo.log");
@@ -137,32 +151,33 @@ final class DemoCommand implements Callable<Integer> {
         try {
             EmbeddedDefaults.prepare(config, topics);
             if (BudgetPublisher.readAll(config.kafkaClientProperties(), topics.budgets()).isEmpty()) {
-                // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's
-                BudgetPublisher.publish(config.kafkaClientProperties(), topics.budgets(), DemoWorkload.budgets(Instant.now()));
+                // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's. They are set at the
+                // start of the replay, so their periods are those of the replayed day
+                BudgetPublisher.publish(config.kafkaClientProperties(), topics.budgets(), DemoWorkload.budgets(replay));
             }
             out.println("starting the tokenmeter service...");
             out.flush();
-            service = new StreamsService(config, topics, Clock.systemUTC()).start();
+            // the API answers for the replayed now: /api/budgets and /api/quota show the replayed day's period
+            service = new StreamsService(config, topics, replay).start();
             if (!service.awaitRunning(Duration.ofSeconds(120))) {
                 throw new IllegalStateException("the streams service did not reach RUNNING within 120 s; see " + log);
             }
-            Duration startup = Duration.between(begin, Instant.now());
+            Duration startup = Duration.between(begin, wall.instant());
             out.printf(Locale.ROOT, "ready in %.1f s: Kafka %s, schema registry %s, API http://localhost:%d/health%n",
                     startup.toMillis() / 1000.0, config.bootstrapServers(), topics.registry().describe(), service.httpPort());
             out.flush();
 
-            Instant simStart = start != null ? start : Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(1));
             DemoWorkload workload = new DemoWorkload(seed, simStart);
             monitor = new FlowMonitor(config.kafkaClientProperties(), topics).start();
             runner = new WorkloadRunner(workload, JsonLinesProducer.newProducer(config.kafkaClientProperties()), topics.ingestRaw().name(),
-                    speed, simStart.plus(Duration.ofDays(1)), Clock.systemUTC()).start();
+                    replay).start();
 
             ConsoleView view = new ConsoleView(out, !plain && System.console() != null);
-            List<String> header = header(config, topics, service, simStart, startup, external, log);
-            Instant playing = Instant.now();
+            List<String> header = header(config, topics, service, replay, startup, external, log);
+            Instant playing = wall.instant();
             Duration refresh = view.live() ? Duration.ofSeconds(1) : Duration.ofSeconds(5);
             while (true) {
-                Duration elapsed = Duration.between(playing, Instant.now());
+                Duration elapsed = Duration.between(playing, wall.instant());
                 if (runFor != null && elapsed.compareTo(runFor) >= 0) {
                     break;
                 }
@@ -174,7 +189,7 @@ final class DemoCommand implements Callable<Integer> {
             }
             runner.close();
             boolean drained = awaitDrained(runner, monitor, service, Duration.ofSeconds(20));
-            Duration played = Duration.between(playing, Instant.now());
+            Duration played = Duration.between(playing, wall.instant());
             ConsoleView.Frame last = frame(runner, monitor, service, playing, header, simStart);
             out.println();
             out.println("=== tokenmeter demo summary ===");
@@ -229,19 +244,19 @@ final class DemoCommand implements Callable<Integer> {
         return Duration.ofMillis(Math.max(Duration.ofMinutes(10).toMillis(), (long) (speed * 3_000)));
     }
 
-    private List<String> header(TokenmeterConfig config, TopicCatalog topics, StreamsService service, Instant simStart, Duration startup,
+    private List<String> header(TokenmeterConfig config, TopicCatalog topics, StreamsService service, ReplayClock replay, Duration startup,
                                 boolean external, Path log) {
         List<String> header = new ArrayList<>();
         header.add(String.format(Locale.ROOT, "tokenmeter demo (seed %d, %.0fx)   Kafka %s%s   API http://localhost:%d/health",
                 seed, speed, config.bootstrapServers(), external ? "" : " (embedded)", service.httpPort()));
         header.add(String.format(Locale.ROOT, "replaying %s -> %s UTC, then live (grace for late events %s); ready in %.1f s; log %s",
-                simStart.toString().replace("T", " ").replace(":00Z", ""), simStart.plus(Duration.ofDays(1)).toString().replace("T", " ").replace(":00Z", ""),
+                replay.start().toString().replace("T", " ").replace(":00Z", ""), replay.end().toString().replace("T", " ").replace(":00Z", ""),
                 Durations.format(config.windowGrace()), startup.toMillis() / 1000.0, log));
         header.add("");
         return header;
     }
 
-    private static ConsoleView.Frame frame(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Instant playing,
+    private ConsoleView.Frame frame(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Instant playing,
                                            List<String> header, Instant simStart) {
         FlowMonitor.Snapshot flow = monitor.snapshot();
         List<String> incidents = new ArrayList<>();
@@ -251,7 +266,7 @@ final class DemoCommand implements Callable<Integer> {
             incidents.add(String.format(Locale.ROOT, "%-14s %-9s %-24s %s", incident.name(), state, detection(incident, at, flow),
                     incident.description()));
         }
-        return new ConsoleView.Frame(Duration.between(playing, Instant.now()), null, runner.simulatedNow(), runner.sentTotal(),
+        return new ConsoleView.Frame(Duration.between(playing, wall.instant()), null, runner.simulatedNow(), runner.sentTotal(),
                 runner.sent(DemoWorkload.Kind.DUPLICATE), runner.sent(DemoWorkload.Kind.MALFORMED),
                 (long) service.metrics().total("tokenmeter.duplicates.dropped"), flow, header, incidents);
     }
@@ -270,18 +285,18 @@ final class DemoCommand implements Callable<Integer> {
      * Waits until everything sent has come out of the pipeline (as usage, outcome, dead letter or dropped duplicate),
      * then until the service has processed everything behind it (task costs, budgets), and the monitor has read it.
      */
-    private static boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
+    private boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
+        Instant deadline = wall.instant().plus(timeout);
+        while (wall.instant().isBefore(deadline)) {
             FlowMonitor.Snapshot flow = monitor.snapshot();
             long accounted = flow.usage() + flow.outcomes() + flow.deadLetters() + (long) service.metrics().total("tokenmeter.duplicates.dropped");
             if (accounted >= runner.sentTotal()) {
                 // then the stages behind the usage topic (tasks, budgets) until the service has nothing left to process,
                 // and the monitor has read what they wrote
-                while (service.committedLag() != 0 && Instant.now().isBefore(deadline)) {
+                while (service.committedLag() != 0 && wall.instant().isBefore(deadline)) {
                     Thread.sleep(250);
                 }
-                while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0 && Instant.now().isBefore(deadline)) {
+                while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0 && wall.instant().isBefore(deadline)) {
                     Thread.sleep(100);
                 }
                 return true;
