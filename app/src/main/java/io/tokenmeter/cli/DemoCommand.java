@@ -14,7 +14,9 @@ import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.ingest.JsonLinesProducer;
 import io.tokenmeter.registry.SchemaRegistryClients;
 import io.tokenmeter.service.StreamsService;
+import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
+import io.tokenmeter.topics.TopicSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -23,6 +25,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +33,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -150,6 +158,9 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try {
             EmbeddedDefaults.prepare(config, topics);
+            if (!external) {
+                keepReplayedRecords(config, topics);
+            }
             if (BudgetPublisher.readAll(config.kafkaClientProperties(), topics.budgets()).isEmpty()) {
                 // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's. They are set at the
                 // start of the replay, so their periods are those of the replayed day
@@ -242,6 +253,24 @@ final class DemoCommand implements Callable<Integer> {
      */
     static Duration replayGrace(double speed) {
         return Duration.ofMillis(Math.max(Duration.ofMinutes(10).toMillis(), (long) (speed * 3_000)));
+    }
+
+    /**
+     * The replayed day may be older than a topic's retention (ingest.raw keeps a week): the broker would then delete
+     * what the demo sends at its next retention check, whether or not the pipeline has read it yet. On its own embedded
+     * broker, whose data is temporary anyway, the demo keeps every record instead.
+     */
+    private static void keepReplayedRecords(TokenmeterConfig config, TopicCatalog topics) throws Exception {
+        Map<ConfigResource, Collection<AlterConfigOp>> keepAll = new LinkedHashMap<>();
+        for (Topic<?, ?> topic : topics.all()) {
+            if (topic.settings().cleanupPolicy() == TopicSettings.CleanupPolicy.DELETE) {
+                keepAll.put(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()),
+                        List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "-1"), AlterConfigOp.OpType.SET)));
+            }
+        }
+        try (Admin admin = Admin.create(config.kafkaClientProperties())) {
+            admin.incrementalAlterConfigs(keepAll).all().get(30, TimeUnit.SECONDS);
+        }
     }
 
     private List<String> header(TokenmeterConfig config, TopicCatalog topics, StreamsService service, ReplayClock replay, Duration startup,
