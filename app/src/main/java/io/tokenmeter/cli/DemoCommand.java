@@ -56,7 +56,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  tokenmeter demo --for 60s",
             "  tokenmeter demo --seed 7 --http-port 9090"})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer>, WallClocked {
 
     /** Reads --for values such as 60s, 5m or PT2M. */
     static final class DurationConverter implements ITypeConverter<Duration> {
@@ -108,6 +108,11 @@ final class DemoCommand implements Callable<Integer> {
      * the date; to run the command it must tick (a fixed clock would never finish a replay).
      */
     Clock wall = Clock.systemUTC();
+
+    @Override
+    public void wall(Clock wall) {
+        this.wall = wall;
+    }
 
     /** The replay of this run: from --start, or the last 24 hours before the wall clock's now. */
     ReplayClock replayClock() {

@@ -9,6 +9,9 @@ import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -169,6 +172,21 @@ class TokenmeterCommandTest {
         Run run = run("demo", "--for", "a while");
         assertThat(run.exit()).isEqualTo(2);
         assertThat(run.err()).contains("cannot read duration 'a while'");
+    }
+
+    @Test
+    void theWallClockOfTheCommandLineIsTheOneBudgetsAreSetAtAndTheDemoReplaysBefore() {
+        Instant now = Instant.parse("2027-03-01T10:30:00Z");
+        CommandLine cli = Tokenmeter.commandLine(Clock.fixed(now, ZoneOffset.UTC));
+        cli.parseArgs("demo"); // the demo's defaults (--speed) are set by parsing
+        CommandLine budgets = cli.getSubcommands().get("budgets");
+        BudgetsCommand.SetBudget set = budgets.getSubcommands().get("set").getCommand();
+        BudgetsCommand.LoadBudgets load = budgets.getSubcommands().get("load").getCommand();
+        DemoCommand demo = cli.getSubcommands().get("demo").getCommand();
+
+        assertThat(set.wall.instant()).isEqualTo(now);
+        assertThat(load.wall.instant()).isEqualTo(now);
+        assertThat(demo.replayClock().start()).isEqualTo("2027-02-28T10:00:00Z");
     }
 
     @Test
