@@ -17,6 +17,7 @@ import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -73,7 +74,10 @@ final class BudgetsCommand implements Runnable {
                 "  tokenmeter budgets set --scope tenant:contoso --period month --amount 1000",
                 "  tokenmeter budgets set --scope costCenter:cc-legal --period quarter --amount 12500.50 --currency EUR \\",
                 "      --thresholds 80,100 --action BLOCK --time-zone Europe/Berlin"})
-    static final class SetBudget implements Callable<Integer> {
+    static final class SetBudget implements Callable<Integer>, WallClocked {
+
+        /** The budget's updatedAt, which also places the period it starts in until spend moves event time on. */
+        Clock wall = Clock.systemUTC();
 
         @Option(names = "--scope", required = true, paramLabel = "TYPE:VALUE",
                 description = "What the budget limits: tenant:ID, costCenter:ID, application:ID or agent:ID.")
@@ -108,9 +112,14 @@ final class BudgetsCommand implements Runnable {
         CommandSpec spec;
 
         @Override
+        public void wall(Clock wall) {
+            this.wall = wall;
+        }
+
+        @Override
         public Integer call() {
             Logging.toConsole(Level.WARN);
-            BudgetSpecs.Parsed parsed = parse(Instant.now());
+            BudgetSpecs.Parsed parsed = parse(wall.instant());
             if (parsed.budget() == null) {
                 PrintWriter err = spec.commandLine().getErr();
                 parsed.problems().forEach(p -> err.println("error: " + p));
@@ -147,7 +156,10 @@ final class BudgetsCommand implements Runnable {
             footer = {"", "Examples:",
                 "  tokenmeter budgets load budgets.json",
                 "  cat budgets.jsonl | tokenmeter budgets load --bootstrap-servers kafka:9092 -"})
-    static final class LoadBudgets implements Callable<Integer> {
+    static final class LoadBudgets implements Callable<Integer>, WallClocked {
+
+        /** The budgets' updatedAt, as for {@code set}. */
+        Clock wall = Clock.systemUTC();
 
         @Parameters(index = "0", paramLabel = "FILE|-", description = "The budget file, or - for standard input.")
         String input;
@@ -159,12 +171,17 @@ final class BudgetsCommand implements Runnable {
         CommandSpec spec;
 
         @Override
+        public void wall(Clock wall) {
+            this.wall = wall;
+        }
+
+        @Override
         public Integer call() {
             Logging.toConsole(Level.WARN);
             PrintWriter out = spec.commandLine().getOut();
             PrintWriter err = spec.commandLine().getErr();
             String name = input.equals("-") ? "standard input" : input;
-            BudgetFiles.Read read = read(Instant.now());
+            BudgetFiles.Read read = read(wall.instant());
             read.problems().forEach(p -> err.println(name + ": " + p));
             if (read.hasProblems()) {
                 throw new IllegalArgumentException(read.problems().size() + " problem(s) in " + name

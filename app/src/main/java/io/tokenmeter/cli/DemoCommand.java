@@ -7,13 +7,16 @@ import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.demo.ConsoleView;
 import io.tokenmeter.demo.DemoWorkload;
 import io.tokenmeter.demo.FlowMonitor;
+import io.tokenmeter.demo.ReplayClock;
 import io.tokenmeter.demo.WorkloadRunner;
 import io.tokenmeter.embedded.EmbeddedStack;
 import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.ingest.JsonLinesProducer;
 import io.tokenmeter.registry.SchemaRegistryClients;
 import io.tokenmeter.service.StreamsService;
+import io.tokenmeter.topics.Topic;
 import io.tokenmeter.topics.TopicCatalog;
+import io.tokenmeter.topics.TopicSettings;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -21,8 +24,8 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -30,6 +33,11 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Mixin;
@@ -48,7 +56,7 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:",
             "  tokenmeter demo --for 60s",
             "  tokenmeter demo --seed 7 --http-port 9090"})
-final class DemoCommand implements Callable<Integer> {
+final class DemoCommand implements Callable<Integer>, WallClocked {
 
     /** Reads --for values such as 60s, 5m or PT2M. */
     static final class DurationConverter implements ITypeConverter<Duration> {
@@ -57,6 +65,12 @@ final class DemoCommand implements Callable<Integer> {
             return Durations.parse(value);
         }
     }
+
+    /**
+     * How long the summary waits for the pipeline to catch up with what was sent: seconds on an idle machine, but a
+     * loaded one (CI beside other builds) was seen to need more than 20 for the stages behind usage (tasks, budgets).
+     */
+    private static final Duration DRAIN = Duration.ofSeconds(60);
 
     @Option(names = "--for", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Stop after this long (e.g. 60s, 5m) and print a summary. Default: run until Ctrl-C.")
@@ -88,13 +102,32 @@ final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
+    /**
+     * The wall clock: it places the default replay (the last 24 hours), drives the replay and times the run. Everything
+     * that asks for "now" about events or budgets asks the replay clock made from it instead. Tests shift it to choose
+     * the date; to run the command it must tick (a fixed clock would never finish a replay).
+     */
+    Clock wall = Clock.systemUTC();
+
     @Override
-    public Integer call() throws Exception {
+    public void wall(Clock wall) {
+        this.wall = wall;
+    }
+
+    /** The replay of this run: from --start, or the last 24 hours before the wall clock's now. */
+    ReplayClock replayClock() {
         if (speed <= 0) {
             throw new IllegalArgumentException("--speed must be positive, got " + speed);
         }
+        return start != null ? ReplayClock.from(start, speed, wall) : ReplayClock.lastDay(speed, wall);
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        ReplayClock replay = replayClock();
+        Instant simStart = replay.start();
         PrintWriter out = spec.commandLine().getOut();
-        Instant begin = Instant.now();
+        Instant begin = wall.instant();
         boolean temporary = dataDir == null;
         Path dir = temporary ? Files.createTempDirectory("tokenmeter-demo-") : Files.createDirectories(dataDir);
         Path log = dir.resolve("tokenmeter-demo.log");
@@ -136,33 +169,37 @@ final class DemoCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(onCtrlC);
         try {
             EmbeddedDefaults.prepare(config, topics);
+            if (!external) {
+                keepReplayedRecords(config, topics);
+            }
             if (BudgetPublisher.readAll(config.kafkaClientProperties(), topics.budgets()).isEmpty()) {
-                // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's
-                BudgetPublisher.publish(config.kafkaClientProperties(), topics.budgets(), DemoWorkload.budgets(Instant.now()));
+                // the demo's own budgets, unless the cluster has budgets already: never overwrite a user's. They are set at the
+                // start of the replay, so their periods are those of the replayed day
+                BudgetPublisher.publish(config.kafkaClientProperties(), topics.budgets(), DemoWorkload.budgets(replay));
             }
             out.println("starting the tokenmeter service...");
             out.flush();
-            service = new StreamsService(config, topics, Clock.systemUTC()).start();
+            // the API answers for the replayed now: /api/budgets and /api/quota show the replayed day's period
+            service = new StreamsService(config, topics, replay).start();
             if (!service.awaitRunning(Duration.ofSeconds(120))) {
                 throw new IllegalStateException("the streams service did not reach RUNNING within 120 s; see " + log);
             }
-            Duration startup = Duration.between(begin, Instant.now());
+            Duration startup = Duration.between(begin, wall.instant());
             out.printf(Locale.ROOT, "ready in %.1f s: Kafka %s, schema registry %s, API http://localhost:%d/health%n",
                     startup.toMillis() / 1000.0, config.bootstrapServers(), topics.registry().describe(), service.httpPort());
             out.flush();
 
-            Instant simStart = start != null ? start : Instant.now().truncatedTo(ChronoUnit.HOURS).minus(Duration.ofDays(1));
             DemoWorkload workload = new DemoWorkload(seed, simStart);
             monitor = new FlowMonitor(config.kafkaClientProperties(), topics).start();
             runner = new WorkloadRunner(workload, JsonLinesProducer.newProducer(config.kafkaClientProperties()), topics.ingestRaw().name(),
-                    speed, simStart.plus(Duration.ofDays(1)), Clock.systemUTC()).start();
+                    replay).start();
 
             ConsoleView view = new ConsoleView(out, !plain && System.console() != null);
-            List<String> header = header(config, topics, service, simStart, startup, external, log);
-            Instant playing = Instant.now();
+            List<String> header = header(config, topics, service, replay, startup, external, log);
+            Instant playing = wall.instant();
             Duration refresh = view.live() ? Duration.ofSeconds(1) : Duration.ofSeconds(5);
             while (true) {
-                Duration elapsed = Duration.between(playing, Instant.now());
+                Duration elapsed = Duration.between(playing, wall.instant());
                 if (runFor != null && elapsed.compareTo(runFor) >= 0) {
                     break;
                 }
@@ -173,8 +210,8 @@ final class DemoCommand implements Callable<Integer> {
                 view.render(frame(runner, monitor, service, playing, header, simStart));
             }
             runner.close();
-            boolean drained = awaitDrained(runner, monitor, service, Duration.ofSeconds(20));
-            Duration played = Duration.between(playing, Instant.now());
+            boolean drained = awaitDrained(runner, monitor, service, DRAIN);
+            Duration played = Duration.between(playing, wall.instant());
             ConsoleView.Frame last = frame(runner, monitor, service, playing, header, simStart);
             out.println();
             out.println("=== tokenmeter demo summary ===");
@@ -184,11 +221,16 @@ final class DemoCommand implements Callable<Integer> {
                     runner.sentTotal() / Math.max(played.toMillis() / 1000.0, 0.001), temporary ? "(removed with the temporary directory)" : log);
             FlowMonitor.Snapshot flow = last.flow();
             long accounted = flow.usage() + flow.outcomes() + flow.deadLetters() + last.duplicatesDropped();
-            if (drained) {
+            if (accounted >= runner.sentTotal()) {
                 out.printf(Locale.ROOT, "all %,d documents accounted for: %,d usage events, %,d task outcomes, %,d dead letters, %,d duplicates dropped%n",
                         runner.sentTotal(), flow.usage(), flow.outcomes(), flow.deadLetters(), last.duplicatesDropped());
+                if (!drained) {
+                    out.printf(Locale.ROOT, "warning: task costs and budgets had not caught up within %d s; the tables above may be behind%n",
+                            DRAIN.toSeconds());
+                }
             } else {
-                out.printf(Locale.ROOT, "warning: %,d documents sent but only %,d came out of the pipeline within 20 s%n", runner.sentTotal(), accounted);
+                out.printf(Locale.ROOT, "warning: %,d documents sent but only %,d came out of the pipeline within %d s%n", runner.sentTotal(), accounted,
+                        DRAIN.toSeconds());
             }
             if (runner.failure() != null) {
                 out.println("warning: some documents could not be sent: " + runner.failure().getMessage());
@@ -229,19 +271,37 @@ final class DemoCommand implements Callable<Integer> {
         return Duration.ofMillis(Math.max(Duration.ofMinutes(10).toMillis(), (long) (speed * 3_000)));
     }
 
-    private List<String> header(TokenmeterConfig config, TopicCatalog topics, StreamsService service, Instant simStart, Duration startup,
+    /**
+     * The replayed day may be older than a topic's retention (ingest.raw keeps a week): the broker would then delete
+     * what the demo sends at its next retention check, whether or not the pipeline has read it yet. On its own embedded
+     * broker, whose data is temporary anyway, the demo keeps every record instead.
+     */
+    private static void keepReplayedRecords(TokenmeterConfig config, TopicCatalog topics) throws Exception {
+        Map<ConfigResource, Collection<AlterConfigOp>> keepAll = new LinkedHashMap<>();
+        for (Topic<?, ?> topic : topics.all()) {
+            if (topic.settings().cleanupPolicy() == TopicSettings.CleanupPolicy.DELETE) {
+                keepAll.put(new ConfigResource(ConfigResource.Type.TOPIC, topic.name()),
+                        List.of(new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "-1"), AlterConfigOp.OpType.SET)));
+            }
+        }
+        try (Admin admin = Admin.create(config.kafkaClientProperties())) {
+            admin.incrementalAlterConfigs(keepAll).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private List<String> header(TokenmeterConfig config, TopicCatalog topics, StreamsService service, ReplayClock replay, Duration startup,
                                 boolean external, Path log) {
         List<String> header = new ArrayList<>();
         header.add(String.format(Locale.ROOT, "tokenmeter demo (seed %d, %.0fx)   Kafka %s%s   API http://localhost:%d/health",
                 seed, speed, config.bootstrapServers(), external ? "" : " (embedded)", service.httpPort()));
         header.add(String.format(Locale.ROOT, "replaying %s -> %s UTC, then live (grace for late events %s); ready in %.1f s; log %s",
-                simStart.toString().replace("T", " ").replace(":00Z", ""), simStart.plus(Duration.ofDays(1)).toString().replace("T", " ").replace(":00Z", ""),
+                replay.start().toString().replace("T", " ").replace(":00Z", ""), replay.end().toString().replace("T", " ").replace(":00Z", ""),
                 Durations.format(config.windowGrace()), startup.toMillis() / 1000.0, log));
         header.add("");
         return header;
     }
 
-    private static ConsoleView.Frame frame(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Instant playing,
+    private ConsoleView.Frame frame(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Instant playing,
                                            List<String> header, Instant simStart) {
         FlowMonitor.Snapshot flow = monitor.snapshot();
         List<String> incidents = new ArrayList<>();
@@ -251,7 +311,7 @@ final class DemoCommand implements Callable<Integer> {
             incidents.add(String.format(Locale.ROOT, "%-14s %-9s %-24s %s", incident.name(), state, detection(incident, at, flow),
                     incident.description()));
         }
-        return new ConsoleView.Frame(Duration.between(playing, Instant.now()), null, runner.simulatedNow(), runner.sentTotal(),
+        return new ConsoleView.Frame(Duration.between(playing, wall.instant()), null, runner.simulatedNow(), runner.sentTotal(),
                 runner.sent(DemoWorkload.Kind.DUPLICATE), runner.sent(DemoWorkload.Kind.MALFORMED),
                 (long) service.metrics().total("tokenmeter.duplicates.dropped"), flow, header, incidents);
     }
@@ -269,26 +329,35 @@ final class DemoCommand implements Callable<Integer> {
     /**
      * Waits until everything sent has come out of the pipeline (as usage, outcome, dead letter or dropped duplicate),
      * then until the service has processed everything behind it (task costs, budgets), and the monitor has read it.
+     * False if {@code timeout} came first, at any of the three.
      */
-    private static boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (Instant.now().isBefore(deadline)) {
-            FlowMonitor.Snapshot flow = monitor.snapshot();
-            long accounted = flow.usage() + flow.outcomes() + flow.deadLetters() + (long) service.metrics().total("tokenmeter.duplicates.dropped");
-            if (accounted >= runner.sentTotal()) {
-                // then the stages behind the usage topic (tasks, budgets) until the service has nothing left to process,
-                // and the monitor has read what they wrote
-                while (service.committedLag() != 0 && Instant.now().isBefore(deadline)) {
-                    Thread.sleep(250);
-                }
-                while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0 && Instant.now().isBefore(deadline)) {
-                    Thread.sleep(100);
-                }
-                return true;
+    private boolean awaitDrained(WorkloadRunner runner, FlowMonitor monitor, StreamsService service, Duration timeout) throws InterruptedException {
+        Instant deadline = wall.instant().plus(timeout);
+        while (accounted(monitor.snapshot(), service) < runner.sentTotal()) {
+            if (!wall.instant().isBefore(deadline)) {
+                return false;
             }
             Thread.sleep(200);
         }
-        return false;
+        // then the stages behind the usage topic (tasks, budgets) until the service has nothing left to process, and the
+        // monitor has read what they wrote
+        while (service.committedLag() != 0) {
+            if (!wall.instant().isBefore(deadline)) {
+                return false;
+            }
+            Thread.sleep(250);
+        }
+        while (monitor.sinceLastBudgetStatus().compareTo(Duration.ofSeconds(1)) < 0) {
+            if (!wall.instant().isBefore(deadline)) {
+                return false;
+            }
+            Thread.sleep(100);
+        }
+        return true;
+    }
+
+    private static long accounted(FlowMonitor.Snapshot flow, StreamsService service) {
+        return flow.usage() + flow.outcomes() + flow.deadLetters() + (long) service.metrics().total("tokenmeter.duplicates.dropped");
     }
 
     private static void deleteRecursively(Path dir) {

@@ -1,6 +1,7 @@
 package io.tokenmeter.cli;
 
 import java.io.UncheckedIOException;
+import java.time.Clock;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigException;
 import picocli.CommandLine.Command;
@@ -34,7 +35,21 @@ public final class Tokenmeter implements Runnable {
 
     /** The command line with tokenmeter's error handling, also used by tests. */
     public static CommandLine commandLine() {
-        CommandLine commandLine = new CommandLine(new Tokenmeter());
+        return commandLine(Clock.systemUTC());
+    }
+
+    /** The command line on another wall clock: tests choose the date that budgets are set at and the demo replays before. */
+    public static CommandLine commandLine(Clock wall) {
+        CommandLine commandLine = new CommandLine(new Tokenmeter(), new CommandLine.IFactory() {
+            @Override
+            public <K> K create(Class<K> type) throws Exception {
+                K command = CommandLine.defaultFactory().create(type);
+                if (command instanceof WallClocked clocked) {
+                    clocked.wall(wall);
+                }
+                return command;
+            }
+        });
         commandLine.setUsageHelpWidth(120); // the help texts are written in lines of up to 120 characters
         commandLine.setExecutionExceptionHandler((exception, cmd, parseResult) -> {
             cmd.getErr().println("error: " + explain(exception));

@@ -9,6 +9,7 @@ import io.tokenmeter.event.BudgetPeriod;
 import io.tokenmeter.topics.BudgetScope;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -55,9 +56,11 @@ public final class DemoWorkload {
     /**
      * The budgets the demo sets when none exist: cc-legal's monthly budget is sized so that a normal day stays under
      * half of it, whatever hour the day starts at, and the surge (about $45 on its own) takes it past 50 %; the others
-     * show a tenant and an application budget.
+     * show a tenant and an application budget. They are set at {@code clock}'s now, which decides the period they start
+     * in: give the replay's clock, so the periods are those of the replayed day, not of the day the demo runs.
      */
-    public static List<Budget> budgets(Instant now) {
+    public static List<Budget> budgets(Clock clock) {
+        Instant now = clock.instant();
         return List.of(
                 BudgetSpecs.budget(BudgetScope.parse("costCenter:cc-legal"), BudgetPeriod.MONTH, BudgetSpecs.amountNanos(new BigDecimal("70")), "USD",
                         List.of(50, 80, 100), BudgetAction.BLOCK, "UTC", now),

@@ -1,7 +1,5 @@
 package io.tokenmeter.demo;
 
-import java.time.Clock;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.EnumMap;
 import java.util.List;
@@ -14,8 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Plays a {@link DemoWorkload} into a topic in accelerated event time: {@code speed} simulated seconds per wall
- * second until the simulated clock reaches the end of the replay, then in real time.
+ * Plays a {@link DemoWorkload} into a topic in the replayed time of a {@link ReplayClock}: accelerated until the end of
+ * the replay, then in real time.
  */
 public final class WorkloadRunner implements AutoCloseable {
 
@@ -25,29 +23,27 @@ public final class WorkloadRunner implements AutoCloseable {
     private final DemoWorkload workload;
     private final Producer<byte[], byte[]> producer;
     private final String topic;
-    private final double speed;
-    private final Instant replayEnd;
-    private final Clock wall;
+    private final ReplayClock replay;
     private final Map<DemoWorkload.Kind, AtomicLong> sent = new EnumMap<>(DemoWorkload.Kind.class);
     private final AtomicReference<Instant> simNow;
     private final AtomicReference<Throwable> failure = new AtomicReference<>();
     private volatile boolean stopping;
     private Thread thread;
 
-    public WorkloadRunner(DemoWorkload workload, Producer<byte[], byte[]> producer, String topic, double speed, Instant replayEnd, Clock wall) {
+    public WorkloadRunner(DemoWorkload workload, Producer<byte[], byte[]> producer, String topic, ReplayClock replay) {
         this.workload = workload;
         this.producer = producer;
         this.topic = topic;
-        this.speed = speed;
-        this.replayEnd = replayEnd;
-        this.wall = wall;
+        this.replay = replay;
         this.simNow = new AtomicReference<>(workload.start());
         for (DemoWorkload.Kind kind : DemoWorkload.Kind.values()) {
             sent.put(kind, new AtomicLong());
         }
     }
 
+    /** Starts the replay clock, if nothing has yet, and plays the workload along with it. */
     public WorkloadRunner start() {
+        replay.play();
         thread = new Thread(this::run, "demo-workload");
         thread.setDaemon(true);
         thread.start();
@@ -55,15 +51,9 @@ public final class WorkloadRunner implements AutoCloseable {
     }
 
     private void run() {
-        Instant wallStart = wall.instant();
-        Duration replay = Duration.between(workload.start(), replayEnd);
-        Duration replayWall = Duration.ofMillis((long) (replay.toMillis() / speed));
         try {
             while (!stopping) {
-                Duration elapsed = Duration.between(wallStart, wall.instant());
-                Instant target = elapsed.compareTo(replayWall) <= 0
-                        ? workload.start().plusMillis((long) (elapsed.toMillis() * speed))
-                        : replayEnd.plus(elapsed.minus(replayWall));
+                Instant target = replay.instant();
                 List<DemoWorkload.Event> due = workload.advanceTo(target);
                 for (DemoWorkload.Event event : due) {
                     producer.send(new ProducerRecord<>(topic, null, event.time().toEpochMilli(),

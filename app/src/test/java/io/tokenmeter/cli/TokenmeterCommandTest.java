@@ -2,12 +2,16 @@ package io.tokenmeter.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tokenmeter.deploy.DeployFiles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -171,8 +175,31 @@ class TokenmeterCommandTest {
     }
 
     @Test
-    void subcommandListIsWhatTheReadmeTours() {
-        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(List.of("demo", "run", "produce", "bridge", "eventhubs-local", "prices", "budgets", "pager", "bench", "config"));
+    void theWallClockOfTheCommandLineIsTheOneBudgetsAreSetAtAndTheDemoReplaysBefore() {
+        Instant now = Instant.parse("2027-03-01T10:30:00Z");
+        CommandLine cli = Tokenmeter.commandLine(Clock.fixed(now, ZoneOffset.UTC));
+        cli.parseArgs("demo"); // the demo's defaults (--speed) are set by parsing
+        CommandLine budgets = cli.getSubcommands().get("budgets");
+        BudgetsCommand.SetBudget set = budgets.getSubcommands().get("set").getCommand();
+        BudgetsCommand.LoadBudgets load = budgets.getSubcommands().get("load").getCommand();
+        DemoCommand demo = cli.getSubcommands().get("demo").getCommand();
+
+        assertThat(set.wall.instant()).isEqualTo(now);
+        assertThat(load.wall.instant()).isEqualTo(now);
+        assertThat(demo.replayClock().start()).isEqualTo("2027-02-28T10:00:00Z");
+    }
+
+    @Test
+    void subcommandListIsWhatTheReadmeTours() throws IOException {
+        // the README's tour lists each command as "tokenmeter NAME [SUBCOMMAND]  description" in the text block under "### Commands"
+        List<String> readme = Files.readAllLines(DeployFiles.path("README.md"));
+        List<String> tour = readme.subList(readme.indexOf("### Commands"), readme.size());
+        tour = tour.subList(tour.indexOf("```text") + 1, tour.size());
+        List<String> toured = tour.subList(0, tour.indexOf("```")).stream()
+                .map(line -> line.split("\\s+")[1])
+                .distinct()
+                .toList();
+        assertThat(subcommands().toList()).containsExactlyInAnyOrderElementsOf(toured);
     }
 
     @Test

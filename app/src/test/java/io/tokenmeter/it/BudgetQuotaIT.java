@@ -15,8 +15,11 @@ import io.tokenmeter.registry.RegistrySettings;
 import io.tokenmeter.serde.AvroSerde;
 import io.tokenmeter.service.http.HttpApi;
 import java.math.BigDecimal;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -40,11 +43,13 @@ class BudgetQuotaIT {
     @Test
     void spendDrivenOverABudgetTurnsTheQuotaToBlockAndARestartKeepsTheSpendExact(SharedKafka.Cluster cluster) throws Exception {
         String prefix = cluster.uniquePrefix("budget-quota");
-        Instant now = Instant.now();
-        try (ServiceFixture first = ServiceFixture.instance(cluster, prefix, Map.of()).start()) {
+        // one clock for setting the budget, the calls and the API's now, on the full hour: whatever the day, the budget,
+        // its spend and the answers are in one period (the wall clock could turn the year between the CLI and the API)
+        Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        Clock clock = Clock.fixed(now, ZoneOffset.UTC);
+        try (ServiceFixture first = ServiceFixture.instance(cluster, prefix, Map.of(), clock).start()) {
             PricePublisher.publish(first.clientProperties(), first.topics.prices(), PriceCatalogs.defaultCatalog().entries());
-            // a year budget, so a test run at the turn of a month does not land in two periods
-            CliRun set = CliRun.onCluster(cluster, prefix, "budgets", "set", "--scope", "tenant:contoso", "--period", "year",
+            CliRun set = CliRun.onCluster(clock, cluster, prefix, "budgets", "set", "--scope", "tenant:contoso", "--period", "year",
                     "--amount", "5", "--action", "BLOCK");
             assertThat(set.exit()).as(set.err()).isZero();
 
@@ -58,14 +63,14 @@ class BudgetQuotaIT {
             assertThat(quota.get("action").asText()).isEqualTo("WARN");
             assertThat(quota.get("thresholdsCrossed").toString()).isEqualTo("[50]");
         }
-        try (ServiceFixture second = ServiceFixture.instance(cluster, prefix, Map.of()).start()) {
+        try (ServiceFixture second = ServiceFixture.instance(cluster, prefix, Map.of(), clock).start()) {
             second.sendRaw(calls(now, 3, 3)); // $6.60: 132 %
 
             JsonNode quota = await(second, q -> spent(q).compareTo(CALL.multiply(BigDecimal.valueOf(6))) == 0);
             assertThat(quota.get("action").asText()).isEqualTo("BLOCK");
             assertThat(quota.get("percent").decimalValue()).isEqualByComparingTo("132.00");
             assertThat(quota.get("periodEnd").asText()).isEqualTo(Instant.parse(now.toString().substring(0, 4) + "-01-01T00:00:00Z")
-                    .atZone(java.time.ZoneOffset.UTC).plusYears(1).toInstant().toString());
+                    .atZone(ZoneOffset.UTC).plusYears(1).toInstant().toString());
 
             AvroSerde<Alert> reader = AvroSerde.specific(Alert.class, new HttpSchemaRegistry(cluster.registryUrl(), RegistrySettings.DEFAULTS));
             // alerts are keyed by dedup key, so they spread over partitions: order is per incident only

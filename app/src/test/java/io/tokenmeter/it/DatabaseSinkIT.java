@@ -23,8 +23,10 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -82,13 +84,15 @@ class DatabaseSinkIT {
                     Map.of(TokenmeterConfig.WINDOW_GRACE, "1000", TokenmeterConfig.TOPIC_PARTITIONS, "1")).start();
                  ConnectWorker connect = ConnectWorker.start(workerProperties(cluster, prefix, env))) {
                 PricePublisher.publish(service.clientProperties(), service.topics.prices(), PriceCatalogs.defaultCatalog().entries());
-                CliRun set = CliRun.onCluster(cluster, prefix, "budgets", "set", "--scope", "tenant:contoso", "--period", "year", "--amount", "5");
+                // the budget is set at the calls' time, all within one hour: whatever the day, they are in one period
+                Instant t0 = Instant.now().truncatedTo(ChronoUnit.HOURS).minus(1, ChronoUnit.HOURS);
+                CliRun set = CliRun.onCluster(Clock.fixed(t0, ZoneOffset.UTC), cluster, prefix, "budgets", "set", "--scope", "tenant:contoso",
+                        "--period", "year", "--amount", "5");
                 assertThat(set.exit()).as(set.err()).isZero();
                 for (String file : List.of("pg-usage-windows.json", "pg-task-costs.json", "pg-budget-status.json")) {
                     connect.put(connector(file, prefix, env));
                 }
 
-                Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(10, ChronoUnit.MINUTES);
                 service.sendRaw(List.of(call("c1", t0.plusSeconds(1), "task-1"), call("c2", t0.plusSeconds(2), "task-1"),
                         "{\"kind\":\"task-outcome\",\"taskId\":\"task-1\",\"timestamp\":\"" + t0.plusSeconds(3)
                                 + "\",\"tenant\":\"contoso\",\"useCase\":\"contracts\",\"status\":\"SUCCEEDED\"}"));

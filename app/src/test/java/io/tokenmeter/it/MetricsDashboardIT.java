@@ -24,8 +24,11 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -62,13 +65,15 @@ class MetricsDashboardIT {
     @BeforeAll
     void startTheServiceAndMakeEveryMeterExist(SharedKafka.Cluster cluster) throws Exception {
         String prefix = cluster.uniquePrefix("metrics");
+        // one clock for the budget, the calls and the service's now, on the full hour, so they share the budget's period
+        Instant now = Instant.now().truncatedTo(ChronoUnit.HOURS);
+        Clock clock = Clock.fixed(now, ZoneOffset.UTC);
         // a one-second grace: a task closes as soon as event time passes its outcome by a second
-        service = ServiceFixture.instance(cluster, prefix, Map.of(TokenmeterConfig.WINDOW_GRACE, "1000")).start();
+        service = ServiceFixture.instance(cluster, prefix, Map.of(TokenmeterConfig.WINDOW_GRACE, "1000"), clock).start();
         PricePublisher.publish(service.clientProperties(), service.topics.prices(), PriceCatalogs.defaultCatalog().entries());
-        CliRun budget = CliRun.onCluster(cluster, prefix, "budgets", "set", "--scope", "tenant:contoso", "--period", "year", "--amount", "50");
+        CliRun budget = CliRun.onCluster(clock, cluster, prefix, "budgets", "set", "--scope", "tenant:contoso", "--period", "year", "--amount", "50");
         assertThat(budget.exit()).as(budget.err()).isZero();
 
-        Instant now = Instant.now();
         List<String> documents = new ArrayList<>();
         for (int i = 0; i < 6; i++) {
             String tenant = i % 2 == 0 ? "contoso" : "fabrikam";

@@ -45,15 +45,20 @@ public final class ServiceFixture implements AutoCloseable {
     private final Path stateDir;
 
     public ServiceFixture(SharedKafka.Cluster cluster, String name, Map<String, String> overrides) {
-        this(cluster, overrides, cluster.uniquePrefix(name));
+        this(cluster, overrides, cluster.uniquePrefix(name), Clock.systemUTC());
     }
 
     /** An instance of the application whose topics carry {@code prefix}: several with the same prefix share the work. */
     public static ServiceFixture instance(SharedKafka.Cluster cluster, String prefix, Map<String, String> overrides) {
-        return new ServiceFixture(cluster, overrides, prefix);
+        return instance(cluster, prefix, overrides, Clock.systemUTC());
     }
 
-    private ServiceFixture(SharedKafka.Cluster cluster, Map<String, String> overrides, String prefix) {
+    /** As {@link #instance(SharedKafka.Cluster, String, Map)}, on a clock of the test's choosing: the API's "now". */
+    public static ServiceFixture instance(SharedKafka.Cluster cluster, String prefix, Map<String, String> overrides, Clock clock) {
+        return new ServiceFixture(cluster, overrides, prefix, clock);
+    }
+
+    private ServiceFixture(SharedKafka.Cluster cluster, Map<String, String> overrides, String prefix, Clock clock) {
         this.cluster = cluster;
         try {
             Files.createDirectories(Path.of("target"));
@@ -72,7 +77,7 @@ public final class ServiceFixture implements AutoCloseable {
         values.putAll(overrides);
         config = TokenmeterConfig.of(values);
         topics = new TopicCatalog(prefix, new HttpSchemaRegistry(cluster.registryUrl(), RegistrySettings.DEFAULTS), config.topicPartitions());
-        service = new StreamsService(config, topics, Clock.systemUTC());
+        service = new StreamsService(config, topics, clock);
     }
 
     /** Sends JSON documents to ingest.raw and waits for the broker to acknowledge them. */
