@@ -147,9 +147,6 @@ final class DemoCommand implements Callable<Integer>, WallClocked {
         extra.put(TokenmeterConfig.APPLICATION_ID, "tokenmeter-demo");
         extra.put(TokenmeterConfig.STATE_DIR, dir.resolve("streams").toString());
         extra.put(TokenmeterConfig.HTTP_PORT, Integer.toString(httpPort));
-        if (!kafka.settings.containsKey(TokenmeterConfig.WINDOW_GRACE)) {
-            extra.put(TokenmeterConfig.WINDOW_GRACE, Long.toString(replayGrace(speed).toMillis()));
-        }
         TokenmeterConfig config = kafka.config(extra);
         TopicCatalog topics = Wiring.catalog(config, new SchemaRegistryClients());
 
@@ -260,15 +257,6 @@ final class DemoCommand implements Callable<Integer>, WallClocked {
                 // Ctrl-C: the hook is already running and waits for us
             }
         }
-    }
-
-    /**
-     * The grace for late events while replaying: a day replayed in seconds turns the normal, sub-second skew between
-     * partitions into simulated minutes or hours, so the demo gives late events three wall-clock seconds of simulated
-     * time (at least the production default of 10 minutes). {@code --set windows.grace.ms=...} overrides it.
-     */
-    static Duration replayGrace(double speed) {
-        return Duration.ofMillis(Math.max(Duration.ofMinutes(10).toMillis(), (long) (speed * 3_000)));
     }
 
     /**

@@ -82,7 +82,7 @@ class DemoBudgetPeriodTest {
 
         TokenmeterConfig config = TokenmeterConfig.of(Map.of(TokenmeterConfig.APPLICATION_ID, "demo-budget-period",
                 TokenmeterConfig.STATE_DIR, stateDir.toString(),
-                TokenmeterConfig.WINDOW_GRACE, Long.toString(DemoCommand.replayGrace(SPEED).toMillis())));
+                TokenmeterConfig.TOPIC_PARTITIONS, 1)); // the driver has one partition per topic: one task per stage
         TopicCatalog topics = new TopicCatalog("demo.", new InMemorySchemaRegistry("demo"), 1);
         Properties props = StreamsDefaults.properties(config, topics);
         PipelineMetrics metrics = PipelineMetrics.standalone();

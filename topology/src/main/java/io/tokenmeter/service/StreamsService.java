@@ -66,6 +66,7 @@ public final class StreamsService implements AutoCloseable {
     private final AtomicInteger replacedThreads = new AtomicInteger();
     private final CountDownLatch running = new CountDownLatch(1);
     private volatile KafkaStreams streams;
+    private InputLag inputLag;
     private KafkaStreamsMetrics streamsMetrics;
     private HttpApi http;
 
@@ -94,7 +95,8 @@ public final class StreamsService implements AutoCloseable {
         Properties props = StreamsDefaults.properties(config, topics);
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         props.put(DeadLetterHandler.METRICS_CONFIG, metrics);
-        props.put(CaughtUp.CONFIG, (CaughtUp) this::caughtUp);
+        inputLag = new InputLag(config.kafkaClientProperties(), config.applicationId(), () -> streams);
+        props.put(CaughtUp.CONFIG, inputLag);
         Topology topology = TokenmeterTopology.build(topics, config, props, clock, metrics, partitions);
         streams = new KafkaStreams(topology, props);
         streams.setUncaughtExceptionHandler(exception -> {
@@ -132,6 +134,7 @@ public final class StreamsService implements AutoCloseable {
                 .get("/api/quota/{scopeType}/{scopeValue}", budgets::quota)
                 .get("/api", request -> HttpApi.Response.ok(Map.of("endpoints", http.templates())));
         streams.start();
+        inputLag.start();
         http.start();
         LOG.info("tokenmeter service {} started; HTTP API on port {}", config.applicationId(), http.port());
         return this;
@@ -212,35 +215,6 @@ public final class StreamsService implements AutoCloseable {
         }
     }
 
-    /**
-     * Whether an active task of this instance has read its input partitions to their end, as its consumer knows them
-     * (a transaction marker may sit after the last record: one offset short counts as the end). A task of another
-     * instance, or one that is not running yet, is not caught up.
-     */
-    private boolean caughtUp(org.apache.kafka.streams.processor.TaskId task) {
-        KafkaStreams current = streams;
-        if (current == null) {
-            return false;
-        }
-        for (org.apache.kafka.streams.ThreadMetadata thread : current.metadataForLocalThreads()) {
-            for (org.apache.kafka.streams.TaskMetadata metadata : thread.activeTasks()) {
-                if (metadata.taskId().equals(task)) {
-                    for (TopicPartition partition : metadata.topicPartitions()) {
-                        Long end = metadata.endOffsets().get(partition);
-                        Long committed = metadata.committedOffsets().get(partition);
-                        // an end not known yet counts as reached: silence alone decides then, rather than holding every stage after
-                        // this one forever; nothing committed yet is the start of the partition
-                        if (end != null && end > 0 && (committed == null ? 0 : Math.max(0, committed)) < end - 1) {
-                            return false;
-                        }
-                    }
-                    return true;
-                }
-            }
-        }
-        return false;
-    }
-
     /** The topic's partition count; a topic created a moment ago may take a few seconds to reach the broker's metadata. */
     private static int partitionsOf(Admin admin, String topic) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
@@ -307,6 +281,9 @@ public final class StreamsService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (inputLag != null) {
+            inputLag.close();
+        }
         if (streams != null) {
             // leave the group: the remaining instances take over at once instead of after the session timeout
             streams.close(CloseOptions.timeout(CLOSE_TIMEOUT).withGroupMembershipOperation(CloseOptions.GroupMembershipOperation.LEAVE_GROUP));

@@ -43,6 +43,8 @@ public final class EventTime {
     /** Not known yet: no input has reported. */
     public static final long UNKNOWN = Long.MIN_VALUE;
     private static final String DIRECT = "direct";
+    /** The wall time of a direct input's last record is not known in this process yet. */
+    private static final long UNSEEN = Long.MIN_VALUE;
     private static final char SEPARATOR = '\u001F';
 
     /** Allowed out-of-orderness within one input partition; wall time after which a silent input is idle; marker interval. */
@@ -79,7 +81,9 @@ public final class EventTime {
         this.task = task;
         if (!view.loaded) {
             try (KeyValueIterator<String, Mark> all = marks.all()) {
-                all.forEachRemaining(kv -> view.marks.put(kv.key, kv.value));
+                // silence is measured from when this task started here: the wall time of a mark from before a restart says nothing
+                all.forEachRemaining(kv -> view.marks.put(kv.key, kv.key.startsWith(DIRECT) && !kv.value.idle
+                        ? new Mark(kv.value.watermark, false, kv.value.count, UNSEEN) : kv.value));
             }
             Mark current = view.marks.remove(CURRENT);
             view.current = current == null ? UNKNOWN : current.watermark;
@@ -199,7 +203,9 @@ public final class EventTime {
         Boolean taskCaughtUp = null; // asked at most once, and only when an input has been silent long enough
         for (Map.Entry<String, Mark> entry : List.copyOf(view.marks.entrySet())) {
             Mark m = entry.getValue();
-            if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()
+            if (entry.getKey().startsWith(DIRECT) && m.lastWallMs == UNSEEN) {
+                view.marks.put(entry.getKey(), new Mark(m.watermark, m.idle, m.count, wallMs)); // silent from now on, if at all
+            } else if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()
                     && (taskCaughtUp == null ? (taskCaughtUp = caughtUp.caughtUp(task)) : taskCaughtUp)) {
                 put(entry.getKey(), new Mark(m.watermark + settings.lateness().toMillis(), true, m.count, m.lastWallMs));
                 changed = true;
@@ -354,6 +360,12 @@ public final class EventTime {
         @Override
         public void init(StateStoreContext context, StateStore root) {
             context.register(root, (key, value) -> { });
+            // a task revived after an aborted transaction reloads from its restored marks, not from what it had in memory
+            marks.clear();
+            current = UNKNOWN;
+            loaded = false;
+            startedWallMs = Long.MIN_VALUE;
+            wallMs = Long.MIN_VALUE;
             open = true;
         }
 
