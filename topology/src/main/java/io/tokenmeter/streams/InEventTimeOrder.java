@@ -73,6 +73,10 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
         }
         if (Watermarks.isLate(record.headers())) {
             context().forward(record);
+        } else if (releasedUpTo != EventTime.UNKNOWN && time(record.value()) < releasedUpTo) {
+            // on time where it entered, but behind what was released here (its input was idle and woke up): it can
+            // no longer take its place in the sequence either
+            context().forward(record.withHeaders(Watermarks.stamp(new RecordHeaders(record.headers().toArray()), true)));
         } else {
             waiting.put(key(record.value()), value(record.key(), record.value()));
         }
@@ -105,6 +109,11 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
             context().forward(new Record<>(new String(key, StandardCharsets.UTF_8), signal, time, headers));
         }
         context().forward(new Record<>("", new TaskSignal.Tick(now), now, Watermarks.stamp(new RecordHeaders(), false)));
+    }
+
+    private static long time(TaskSignal signal) {
+        return signal instanceof TaskSignal.Call call ? call.priced().getUsage().getTimestamp().toEpochMilli()
+                : ((TaskSignal.Ended) signal).outcome().getTimestamp().toEpochMilli();
     }
 
     /** Event time (sign flipped, so byte order is time order), kind, then the id: one order for every run. */
