@@ -36,6 +36,8 @@ class AlertsApiTest {
             harness.usage(usage("open-" + i, t0.plusSeconds(3600 + 30L * i).toString()).setTaskId("open-loop").setPromptHash("q").build());
         }
         harness.usage(usage("unpriced", t0.plusSeconds(3900).toString()).setModel("gpt-9").build());
+        // every call and the outcome settled, before the open loop (last call 11:02) has been quiet for 10 minutes
+        harness.advanceTo(t0.plusSeconds(3900));
         api = new AlertsApi(() -> harness.driver.getKeyValueStore(AnomalyTopology.ALERTS_STORE));
     }
 

@@ -9,6 +9,7 @@ import io.tokenmeter.event.Alert;
 import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.testing.TopologyHarness;
+import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,7 @@ class UnpricedModelDetectorTest {
     }
 
     private List<Alert> unpriced() {
-        return harness.output(harness.topics.alerts()).readValuesToList().stream().filter(a -> a.getType() == AlertType.UNPRICED_MODEL).toList();
+        return harness.values(harness.topics.alerts()).stream().filter(a -> a.getType() == AlertType.UNPRICED_MODEL).toList();
     }
 
     @Test
@@ -32,22 +33,30 @@ class UnpricedModelDetectorTest {
         harness.usage(
                 usage("a", "2025-06-01T10:00:00Z").setModel("gpt-5.1-preview").build(),
                 usage("b", "2025-06-01T11:00:00Z").setModel("gpt-5.1-preview").setTenant("fabrikam").build(),
-                usage("c", "2025-06-01T12:00:00Z").setModel("gpt-5.1-preview").build(),
-                usage("d", "2025-06-02T09:00:00Z").setModel("gpt-5.1-preview").build());
+                usage("c", "2025-06-01T12:00:00Z").setModel("gpt-5.1-preview").build());
+        assertThat(unpriced()).as("fires with the first call of the day, once").singleElement().satisfies(fired -> {
+            assertThat(fired.getStatus() + " " + fired.getDedupKey()).isEqualTo("FIRING unpriced-model|gpt-5.1-preview|global|eastus2|2025-06-01");
+            assertThat(fired.getDetectedAt()).isEqualTo(Instant.parse("2025-06-01T10:00:00Z"));
+            assertThat(fired.getMessage()).contains("No price covers gpt-5.1-preview (global, eastus2)");
+        });
+
+        harness.advanceTo(Instant.parse("2025-06-02T00:00:00Z")); // the watermark reaches the end of the day
+        harness.usage(usage("d", "2025-06-02T09:00:00Z").setModel("gpt-5.1-preview").build());
 
         List<Alert> alerts = unpriced();
         assertThat(alerts).extracting(a -> a.getStatus() + " " + a.getDedupKey()).containsExactly(
-                "FIRING unpriced-model|gpt-5.1-preview|global|eastus2|2025-06-01",
                 "RESOLVED unpriced-model|gpt-5.1-preview|global|eastus2|2025-06-01",
                 "FIRING unpriced-model|gpt-5.1-preview|global|eastus2|2025-06-02");
-        assertThat(alerts.get(1).getEvidence()).containsEntry("unpricedCalls", "3").containsEntry("tenants", "contoso,fabrikam");
-        assertThat(alerts.get(0).getMessage()).contains("No price covers gpt-5.1-preview (global, eastus2)");
+        assertThat(alerts.get(0).getEvidence()).containsEntry("unpricedCalls", "3").containsEntry("tenants", "contoso,fabrikam");
+        assertThat(alerts.get(0).getDetectedAt()).isEqualTo(Instant.parse("2025-06-02T00:00:00Z"));
+        assertThat(alerts.get(0).getMessage()).contains("gpt-5.1-preview on 2025-06-01: 3 calls without a price that day");
     }
 
     @Test
     void pricedCallsNeverFire() {
         harness.prices(gpt4o());
         harness.usage(usage("a", "2025-06-01T10:00:00Z").build(), usage("b", "2025-06-02T10:00:00Z").build());
+        harness.advanceTo(Instant.parse("2025-06-03T00:00:00Z"));
 
         assertThat(unpriced()).isEmpty();
     }

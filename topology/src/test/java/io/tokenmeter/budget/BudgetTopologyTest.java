@@ -192,11 +192,12 @@ class BudgetTopologyTest {
     @Test
     void theForecastFiresOnceWhenTheLinearProjectionCrossesTheLimitWhileSpendIsBelowIt() {
         set(budget("tenant:contoso", "1.00").setThresholdsPercent(List.of(100)));
-        call("2026-11-01T00:30:00Z", 100_000); // $0.25 in the first half hour: too early to extrapolate
-        assertThat(status("tenant:contoso").getForecastNanos()).isEqualTo(nanos("0.25"));
+        call("2026-11-01T00:30:00Z", 4_000); // $0.01 in the first half hour: too early to extrapolate
+        assertThat(status("tenant:contoso").getForecastNanos()).isEqualTo(nanos("0.01"));
         assertThat(status("tenant:contoso").getAction()).isEqualTo(QuotaAction.ALLOW);
 
-        call("2026-11-11T00:00:00Z", 100_000); // $0.50 after 10 of 30 days: on course for $1.50
+        call("2026-11-10T23:45:00Z", 196_000); // $0.49 more in the last bucket before November 11 (at most $0.30 projected till then)
+        harness.advanceTo(Instant.parse("2026-11-11T00:00:00Z")); // judged at that boundary: $0.50 after 10 of 30 days, on course for $1.50
 
         BudgetStatus status = status("tenant:contoso");
         assertThat(status.getForecastNanos()).isEqualTo(nanos("1.50"));
@@ -211,14 +212,33 @@ class BudgetTopologyTest {
         });
 
         call("2026-11-12T00:00:00Z", 100_000); // still over: no second forecast alert
+        harness.advanceTo(Instant.parse("2026-11-12T00:15:00Z"));
         assertThat(alerts()).hasSize(1);
+    }
+
+    @Test
+    void theForecastIsJudgedAtEachBoundaryTheWatermarkPassesOnTheSpendBeforeIt() {
+        set(budget("tenant:contoso", "1.00").setThresholdsPercent(List.of(100)));
+        call("2026-11-01T00:30:00Z", 100_000); // $0.25 in the first half hour
+        harness.advanceTo(Instant.parse("2026-11-01T23:45:00Z"));
+        assertThat(alerts()).as("less than the minimum elapsed day: no projection yet").isEmpty();
+
+        harness.advanceTo(Instant.parse("2026-11-02T00:00:00Z"));
+
+        assertThat(alerts()).singleElement().satisfies(a -> {
+            assertThat(a.getType()).isEqualTo(AlertType.BUDGET_FORECAST);
+            assertThat(a.getObserved()).isEqualTo(750.0);
+            assertThat(a.getDetectedAt()).isEqualTo(Instant.parse("2026-11-02T00:00:00Z"));
+            assertThat(a.getMessage()).contains("on course to spend $7.50 of its $1.00 monthly budget").contains("$0.2500 spent in 1.0 days of 30.0 days");
+        });
     }
 
     @Test
     void noForecastAlertOnceTheLimitIsAlreadyReached() {
         set(budget("tenant:contoso", "0.40").setThresholdsPercent(List.of(100)));
-        call("2026-11-01T00:30:00Z", 100_000);
-        call("2026-11-11T00:00:00Z", 100_000); // $0.50 of $0.40: the threshold, not the forecast
+        call("2026-11-01T00:30:00Z", 4_000); // $0.01: projected at most $0.30 until November 11
+        call("2026-11-10T23:45:00Z", 196_000); // $0.50 of $0.40 before the boundary that would project past the limit
+        harness.advanceTo(Instant.parse("2026-11-11T00:00:00Z")); // the threshold fired, not the forecast
 
         assertThat(alerts()).extracting(Alert::getType).containsExactly(AlertType.BUDGET_THRESHOLD);
     }

@@ -36,7 +36,7 @@ class BudgetsApiTest {
                 .setThresholdsPercent(List.of(50, 80, 100)).setAction(BudgetAction.BLOCK).setTimeZone("UTC")
                 .setUpdatedAt(Instant.parse("2026-11-20T00:00:00Z")).build());
         harness.usage(usage("e1", "2026-11-28T10:00:00Z").setInputTokens(2000).build()); // $0.005: 125 %
-        harness.tick();
+        harness.advanceTo(Instant.parse("2026-11-28T10:00:00Z")); // the status as of the call's boundary
     }
 
     @AfterEach

@@ -110,7 +110,9 @@ public final class TopologyHarness implements AutoCloseable {
         long at = time.toEpochMilli();
         input(topics.usage()).pipeInput(Watermarks.record(new Watermarks.Marker(NormalizeTopology.STAGE_DEDUP, 0, 1, false, at)).key(), null, at);
         input(topics.taskOutcomes()).pipeInput(Watermarks.record(new Watermarks.Marker(NormalizeTopology.STAGE_PARSE, 0, 1, false, at)).key(), null, at);
-        // the stages after the usage stage hear of it on their next flush
+        // a stage that reads another hears of it on that stage's next flush (markers within one minute go on the
+        // punctuation), and the stages after the usage stage on the usage stage's flush after that
+        driver.advanceWallClockTime(java.time.Duration.ofSeconds(1));
         driver.advanceWallClockTime(java.time.Duration.ofSeconds(1));
     }
 
