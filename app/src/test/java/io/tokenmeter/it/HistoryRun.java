@@ -86,7 +86,8 @@ final class HistoryRun {
     /** The kill comes once at least this share of the raw documents is committed as consumed. */
     static final double KILL_AT = 0.4;
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration QUIET = Duration.ofSeconds(3);
+    /** Longer than the idle time (event.time.idle.ms, 10 s): the last windows close only once the inputs, caught up and silent, are idle. */
+    private static final Duration QUIET = Duration.ofSeconds(15);
 
     private final String name;
     private final Feed feed;

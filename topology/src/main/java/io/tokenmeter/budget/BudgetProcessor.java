@@ -166,27 +166,26 @@ final class BudgetProcessor extends ContextualProcessor<String, BudgetSignal, St
             String scope = entry.key;
             BudgetState state = entry.value;
             if (state.evaluatedTo == Long.MIN_VALUE) {
-                // first boundary: the period the data is in, whatever time the budget was set at
+                // first boundary: the period the data is in, whatever time the budget was set at, judged from its start
                 BudgetPeriods.Period period = periodAt(state, target);
                 if (period.start() != state.periodStart) {
                     resolveAll(scope, state, target, "budget for " + scope + " follows the data's time: period " + period.label());
                     startPeriod(scope, state, period);
                 }
-                state.spentBefore = spentIn(scope, state.budget.getCurrency(), state.periodStart, target);
-                judgeForecast(scope, state, target);
-            } else {
-                for (long boundary = state.evaluatedTo + BUCKET; boundary <= target; boundary += BUCKET) {
-                    if (boundary >= state.periodEnd) {
-                        resolveAll(scope, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
-                                + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");
-                        startPeriod(scope, state, periodAt(state, boundary));
-                        state.spentBefore = spentIn(scope, state.budget.getCurrency(), state.periodStart, boundary);
-                    } else if (boundary - BUCKET >= state.periodStart) {
-                        Long bucket = history.get(historyKey(scope, state.budget.getCurrency(), boundary - BUCKET));
-                        state.spentBefore += bucket == null ? 0 : bucket;
-                    }
-                    judgeForecast(scope, state, boundary);
+                state.evaluatedTo = state.periodStart;
+                state.spentBefore = 0;
+            }
+            for (long boundary = state.evaluatedTo + BUCKET; boundary <= target; boundary += BUCKET) {
+                if (boundary >= state.periodEnd) {
+                    resolveAll(scope, state, state.periodEnd, "period " + state.periodLabel + " ended with " + Money.of(state.spent, state.budget)
+                            + " spent of " + Money.of(state.budget.getAmountNanos(), state.budget) + " (" + Money.percent(percent(state)) + ")");
+                    startPeriod(scope, state, periodAt(state, boundary));
+                    state.spentBefore = spentIn(scope, state.budget.getCurrency(), state.periodStart, boundary);
+                } else if (boundary - BUCKET >= state.periodStart) {
+                    Long bucket = history.get(historyKey(scope, state.budget.getCurrency(), boundary - BUCKET));
+                    state.spentBefore += bucket == null ? 0 : bucket;
                 }
+                judgeForecast(scope, state, boundary);
             }
             state.evaluatedTo = target;
             evaluate(scope, state, target);
