@@ -41,7 +41,7 @@ final class ParseProcessor extends ContextualProcessor<byte[], byte[], byte[], P
     @Override
     public void init(ProcessorContext<byte[], Parsed> context) {
         super.init(context);
-        eventTime = EventTime.of(context, NormalizeTopology.STAGE_PARSE, eventTimeSettings);
+        eventTime = EventTime.ofSource(context, NormalizeTopology.STAGE_PARSE, eventTimeSettings);
         context.schedule(eventTimeSettings.interval(), PunctuationType.WALL_CLOCK_TIME, now -> {
             eventTime.checkIdle(now);
             sender.onPunctuate(context, eventTime.watermark(), eventTime.idle(), now);

@@ -71,6 +71,7 @@ public final class EventTime {
     private final View view;
     private final CaughtUp caughtUp;
     private final org.apache.kafka.streams.processor.TaskId task;
+    private boolean source;
 
     private EventTime(Settings settings, KeyValueStore<String, Mark> marks, View view, CaughtUp caughtUp,
                       org.apache.kafka.streams.processor.TaskId task) {
@@ -139,6 +140,13 @@ public final class EventTime {
                 caughtUp instanceof CaughtUp c ? c : CaughtUp.ALWAYS, context.taskId());
     }
 
+    /** This task's event time, for the processor of a source stage: one that reads only what producers outside tokenmeter write. */
+    public static EventTime ofSource(ProcessorContext<?, ?> context, String stage, Settings settings) {
+        EventTime eventTime = of(context, stage, settings);
+        eventTime.source = true;
+        return eventTime;
+    }
+
     /** The low watermark over this task's inputs, {@link #UNKNOWN} until they reported. */
     public long watermark() {
         return view.current;
@@ -185,11 +193,6 @@ public final class EventTime {
         return late;
     }
 
-    /** Whether a data record was late where it entered tokenmeter; {@code directLate} is what {@link #direct} said for one from outside. */
-    public static boolean late(Record<?, ?> record, boolean directLate) {
-        return Watermarks.fromStage(record.headers()) ? Watermarks.isLate(record.headers()) : directLate;
-    }
-
     /**
      * Marks direct inputs idle that have been silent for the idle time; call from a wall-clock punctuation. A silent,
      * caught-up input has delivered everything up to its latest record: its watermark moves up to that record's time.
@@ -207,7 +210,8 @@ public final class EventTime {
                 view.marks.put(entry.getKey(), new Mark(m.watermark, m.idle, m.count, wallMs)); // silent from now on, if at all
             } else if (entry.getKey().startsWith(DIRECT) && !m.idle && wallMs - m.lastWallMs >= settings.idleAfter().toMillis()
                     && (taskCaughtUp == null ? (taskCaughtUp = caughtUp.caughtUp(task)) : taskCaughtUp)) {
-                put(entry.getKey(), new Mark(m.watermark + settings.lateness().toMillis(), true, m.count, m.lastWallMs));
+                // everything up to and including its latest record is in: the watermark passes that record too
+                put(entry.getKey(), new Mark(m.watermark + settings.lateness().toMillis() + 1, true, m.count, m.lastWallMs));
                 changed = true;
             }
         }
@@ -222,8 +226,9 @@ public final class EventTime {
      */
     public boolean idle() {
         if (view.marks.isEmpty()) {
-            // nothing ever came: after the idle time this task says so, or the stages after it would wait for it forever
-            return view.startedWallMs != Long.MIN_VALUE && view.wallMs - view.startedWallMs >= settings.idleAfter().toMillis()
+            // nothing ever came into a source: after the idle time it says so, or the stages after it would wait for it
+            // forever; a task fed by a stage waits for that stage's word instead (the stage before it may be starting)
+            return source && view.startedWallMs != Long.MIN_VALUE && view.wallMs - view.startedWallMs >= settings.idleAfter().toMillis()
                     && caughtUp.caughtUp(task);
         }
         for (Mark m : view.marks.values()) {
@@ -278,13 +283,6 @@ public final class EventTime {
             view.current = min;
             marks.put(CURRENT, new Mark(min, false, 0, 0));
         }
-    }
-
-    /** The marks of every input, for diagnostics: input → watermark (idle inputs marked). */
-    public Map<String, String> describe() {
-        Map<String, String> out = new java.util.TreeMap<>();
-        view.marks.forEach((k, m) -> out.put(k.replace(SEPARATOR, '/'), java.time.Instant.ofEpochMilli(m.watermark) + (m.idle ? " (idle)" : "")));
-        return out;
     }
 
     /** Sends one stage partition's markers to the relay beside its processor, when its watermark moved or its idleness changed. */
