@@ -20,6 +20,7 @@ import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.topics.TopicCreator;
 import io.tokenmeter.usage.UsageApi;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -86,7 +87,8 @@ public final class StreamsService implements AutoCloseable {
         // the HTTP port must be known before Kafka Streams starts: other instances reach this one through it
         http = new HttpApi(config.httpHost(), config.httpPort());
         HostInfo self = new HostInfo(config.httpAdvertisedHost(), http.port());
-        Properties props = StreamsDefaults.properties(config, topics);
+        Properties props = StreamsDefaults.properties(config, topics,
+                InstanceId.of(Path.of(config.getString(TokenmeterConfig.STATE_DIR)), config.applicationId()));
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         props.put(DeadLetterHandler.METRICS_CONFIG, metrics);
         Topology topology = TokenmeterTopology.build(topics, config, props, clock, metrics);
