@@ -111,6 +111,11 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("num.partitions", "1");
         props.put("auto.create.topics.enable", "false");
         props.put("group.initial.rebalance.delay.ms", "0");
+        // after a kill -9 the controller (this same process) restarts believing the dead incarnation still holds the
+        // broker id and refuses the new registration until that session expires: 9 s by default, 4 s here. The one
+        // broker heartbeats every second, so a stall under 4 s does not fence it
+        props.put("broker.session.timeout.ms", "4000");
+        props.put("broker.heartbeat.interval.ms", "1000");
         // a small machine: few threads and a small cleaner buffer instead of the 128 MB default
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "4");
