@@ -65,6 +65,7 @@ public final class StreamsService implements AutoCloseable {
     private final PipelineMetrics metrics;
     private final AtomicInteger replacedThreads = new AtomicInteger();
     private final CountDownLatch running = new CountDownLatch(1);
+    private final RestoreProgress restore = new RestoreProgress();
     private KafkaStreams streams;
     private KafkaStreamsMetrics streamsMetrics;
     private HttpApi http;
@@ -99,8 +100,10 @@ public final class StreamsService implements AutoCloseable {
             replacedThreads.incrementAndGet();
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        streams.setGlobalStateRestoreListener(restore);
         streams.setStateListener((now, before) -> {
-            LOG.info("streams state {} -> {}", before, now);
+            LOG.info("streams state {} -> {}{}", before, now,
+                    now == KafkaStreams.State.RUNNING && restore.restored() > 0 ? " (" + restore.restored() + " changelog records restored since start)" : "");
             if (now == KafkaStreams.State.RUNNING) {
                 running.countDown();
             }
@@ -247,6 +250,8 @@ public final class StreamsService implements AutoCloseable {
         body.put("applicationId", config.applicationId());
         body.put("topicPrefix", topics.prefix());
         body.put("replacedThreads", replacedThreads.get());
+        // after a crash the stores are rebuilt from their changelogs before queries are answered: this is what is left
+        body.put("restoringRecords", restore.remaining());
         return HttpApi.Response.json(up ? 200 : 503, body);
     }
 
