@@ -131,6 +131,12 @@ public final class EmbeddedKafka implements AutoCloseable {
         // are pending leaves a hanging transaction (see fenceCrashedIncarnation); only a 30 s stall fences it. A restart
         // after a crash does not wait for this session: the crashed incarnation is fenced before the broker starts
         props.put("broker.session.timeout.ms", "30000");
+        // exactly-once v2 (transactions v2): the coordinator answers a commit before its markers are written, and the
+        // next transaction's first produce must wait for them. The broker waits up to 100 ms by default and then answers
+        // CONCURRENT_TRANSACTIONS; the producer retries, and the batch queued behind it on the same connection meets a
+        // partition that has not seen the first one: OUT_OF_ORDER_SEQUENCE_NUMBER, retried too. Both are harmless but fill
+        // the log; waiting on the broker until the markers are written (2 s at most) avoids both and is no slower
+        props.put("add.partitions.to.txn.retry.backoff.max.ms", "2000");
         // a small machine: few threads and a small cleaner buffer instead of the 128 MB default
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "4");
