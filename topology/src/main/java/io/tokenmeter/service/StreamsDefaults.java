@@ -9,7 +9,8 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The opinionated Kafka Streams settings, in one place: exactly-once v2, explicit names for every internal topic
- * and store, dead letters instead of crashes, acks=all. Anything here can be overridden with {@code kafka.*} keys.
+ * and store, dead letters instead of crashes, acks=all, static group membership (what each costs or saves after a
+ * crash: docs/operations-recovery.md). Anything here can be overridden with {@code kafka.*} keys.
  */
 public final class StreamsDefaults {
 
