@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.lang.reflect.Field;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import kafka.server.ControllerServer;
 import kafka.server.KafkaConfig;
 import kafka.server.KafkaRaftServer;
 import org.apache.kafka.clients.admin.Admin;
@@ -25,6 +27,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
 import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.KRaftMetadataCache;
 import org.apache.kafka.metadata.storage.Formatter;
 import org.apache.kafka.server.common.Feature;
 import org.apache.kafka.server.common.MetadataVersion;
@@ -40,6 +43,10 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
     private static final int NODE_ID = 1;
+    /** Written by a clean broker shutdown, removed when the broker starts (Kafka's CleanShutdownFileHandler). */
+    private static final String CLEAN_SHUTDOWN_FILE = ".kafka_cleanshutdown";
+    /** The controller alone fences a crashed broker within a second or two; past this the broker starts anyway. */
+    private static final Duration FENCE_TIMEOUT = Duration.ofSeconds(20);
 
     private final Path dataDir;
     private final boolean temporary;
@@ -77,7 +84,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         Path logDir = dataDir.resolve("kafka-logs");
         Map<String, String> props = brokerProperties(logDir);
         KafkaConfig config = new KafkaConfig(props, false);
+        boolean crashed = Files.exists(logDir.resolve("meta.properties"))
+                && !Files.exists(logDir.resolve(CLEAN_SHUTDOWN_FILE));
         format(logDir);
+        if (crashed) {
+            try {
+                fenceCrashedIncarnation(logDir);
+            } catch (RuntimeException e) {
+                LOG.warn("could not fence the crashed broker before starting it ({}); starting anyway", e.toString());
+            }
+        }
         server = new KafkaRaftServer(config, Time.SYSTEM);
         server.startup();
         awaitReady();
@@ -111,6 +127,16 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("num.partitions", "1");
         props.put("auto.create.topics.enable", "false");
         props.put("group.initial.rebalance.delay.ms", "0");
+        // one node: fencing it never helps (no other broker can lead its partitions), and a fence while a commit's markers
+        // are pending leaves a hanging transaction (see fenceCrashedIncarnation); only a 30 s stall fences it. A restart
+        // after a crash does not wait for this session: the crashed incarnation is fenced before the broker starts
+        props.put("broker.session.timeout.ms", "30000");
+        // exactly-once v2 (transactions v2): the coordinator answers a commit before its markers are written, and the
+        // next transaction's first produce must wait for them. The broker waits up to 100 ms by default and then answers
+        // CONCURRENT_TRANSACTIONS; the producer retries, and the batch queued behind it on the same connection meets a
+        // partition that has not seen the first one: OUT_OF_ORDER_SEQUENCE_NUMBER, retried too. Both are harmless but fill
+        // the log; waiting on the broker until the markers are written (2 s at most) avoids both and is no slower
+        props.put("add.partitions.to.txn.retry.backoff.max.ms", "2000");
         // a small machine: few threads and a small cleaner buffer instead of the 128 MB default
         props.put("num.network.threads", "2");
         props.put("num.io.threads", "4");
@@ -120,6 +146,80 @@ public final class EmbeddedKafka implements AutoCloseable {
         props.put("log.cleaner.backoff.ms", "5000");
         props.putAll(overrides);
         return props;
+    }
+
+    /**
+     * After a crash, fences the dead incarnation of the broker with the controller alone, before the broker starts.
+     * <p>
+     * Started as usual, the broker would first publish the metadata it last knew, in which it still leads every
+     * partition: the transaction coordinator loads and starts completing a transaction the crash left in
+     * PREPARE_COMMIT or PREPARE_ABORT. Moments later the controller fences the dead incarnation (its session expired)
+     * and every partition is leaderless until the new one registers. Kafka 4.3 takes a leaderless partition for a
+     * deleted one and completes the transaction without writing its markers (KAFKA-20734): the transaction hangs open
+     * on its changelog, output and offsets partitions, so exactly-once readers, the changelog restore of Kafka Streams
+     * and its committed-offset fetches wait for it for ever. Fenced beforehand, the broker starts with leaderless
+     * partitions, its coordinators start only when the new incarnation is elected leader of all of them at once, and the
+     * markers are written. It also spares the new incarnation a wait of a whole broker session for the dead one.
+     */
+    private void fenceCrashedIncarnation(Path logDir) {
+        Instant begin = Instant.now();
+        Map<String, String> props = new HashMap<>();
+        props.put("process.roles", "controller");
+        props.put("node.id", Integer.toString(NODE_ID));
+        props.put("controller.quorum.voters", NODE_ID + "@" + host + ":" + controllerPort);
+        props.put("listeners", "CONTROLLER://" + host + ":" + controllerPort);
+        props.put("listener.security.protocol.map", "CONTROLLER:PLAINTEXT");
+        props.put("controller.listener.names", "CONTROLLER");
+        props.put("log.dirs", logDir.toString());
+        props.put("metadata.log.dir", logDir.toString());
+        // nobody heartbeats to this controller: the dead broker's session ends half a second after it takes over
+        props.put("broker.session.timeout.ms", "500");
+        props.put("broker.heartbeat.interval.ms", "250");
+        KafkaRaftServer controller = new KafkaRaftServer(new KafkaConfig(props, false), Time.SYSTEM);
+        controller.startup();
+        try {
+            Instant deadline = Instant.now().plus(FENCE_TIMEOUT);
+            Instant absentSince = null;
+            while (true) {
+                ControllerServer server = controllerOf(controller);
+                if (server.controller() != null && server.controller().isActive() && server.metadataCache() != null) {
+                    KRaftMetadataCache metadata = server.metadataCache();
+                    if (metadata.isBrokerFenced(NODE_ID)) {
+                        break;
+                    }
+                    // a broker that never registered has nothing to fence: give the metadata two seconds to show it
+                    absentSince = metadata.hasAliveBroker(NODE_ID) ? null : absentSince == null ? Instant.now() : absentSince;
+                    if (absentSince != null && Duration.between(absentSince, Instant.now()).toSeconds() >= 2) {
+                        break;
+                    }
+                }
+                if (Instant.now().isAfter(deadline)) {
+                    throw new IllegalStateException("the crashed broker was not fenced within " + FENCE_TIMEOUT);
+                }
+                Thread.sleep(50);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while fencing the crashed broker", e);
+        } finally {
+            controller.shutdown();
+            controller.awaitShutdown();
+        }
+        LOG.info("the broker was not shut down cleanly: fenced its last incarnation in {} ms before starting it", Duration.between(begin, Instant.now()).toMillis());
+    }
+
+    /**
+     * The controller of a controller-only server, to read its view of the cluster in this process: an admin client
+     * asking a controller is told about controllers, not brokers.
+     */
+    private static ControllerServer controllerOf(KafkaRaftServer controllerOnly) {
+        try {
+            Field field = KafkaRaftServer.class.getDeclaredField("controller");
+            field.setAccessible(true);
+            return (ControllerServer) ((scala.Option<?>) field.get(controllerOnly)).get();
+        } catch (ReflectiveOperationException | ClassCastException e) {
+            throw new IllegalStateException("cannot read the controller's view of the cluster (another Kafka version?): " + e, e);
+        }
     }
 
     private void format(Path logDir) {

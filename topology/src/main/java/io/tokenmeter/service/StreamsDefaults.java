@@ -3,12 +3,14 @@ package io.tokenmeter.service;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.topics.TopicCatalog;
 import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The opinionated Kafka Streams settings, in one place: exactly-once v2, explicit names for every internal topic
- * and store, dead letters instead of crashes, acks=all. Anything here can be overridden with {@code kafka.*} keys.
+ * and store, dead letters instead of crashes, acks=all, static group membership (what each costs or saves after a
+ * crash: docs/operations-recovery.md). Anything here can be overridden with {@code kafka.*} keys.
  */
 public final class StreamsDefaults {
 
@@ -34,6 +36,26 @@ public final class StreamsDefaults {
         props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 131_072);
         props.put(StreamsConfig.producerPrefix(ProducerConfig.COMPRESSION_TYPE_CONFIG), "lz4");
         props.putAll(config.kafkaClientProperties());
+        return props;
+    }
+
+    /**
+     * The settings of a running instance: {@link #properties(TokenmeterConfig, TopicCatalog)} plus static group
+     * membership under {@code instanceId} (see {@link InstanceId}), unless {@code kafka.group.instance.id} or the
+     * streams group protocol (which has no static membership) is configured.
+     */
+    public static Properties properties(TokenmeterConfig config, TopicCatalog topics, String instanceId) {
+        Properties props = properties(config, topics);
+        boolean ownInstanceId = props.containsKey(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG)
+                || props.containsKey(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG))
+                || props.containsKey(StreamsConfig.consumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG));
+        boolean streamsProtocol = "streams".equalsIgnoreCase(String.valueOf(props.get(StreamsConfig.GROUP_PROTOCOL_CONFIG)));
+        if (!ownInstanceId && !streamsProtocol) {
+            // a restart after a crash is the same static member: the coordinator hands it the dead member's partitions
+            // at once; a dynamic member waited for the dead one's session to expire (45 s) before the group could form.
+            // A clean close still leaves the group (StreamsService#close), so other instances take over at once.
+            props.put(StreamsConfig.mainConsumerPrefix(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG), instanceId);
+        }
         return props;
     }
 }

@@ -21,6 +21,7 @@ import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.topics.TopicCreator;
 import io.tokenmeter.usage.UsageApi;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HashMap;
@@ -65,6 +66,7 @@ public final class StreamsService implements AutoCloseable {
     private final PipelineMetrics metrics;
     private final AtomicInteger replacedThreads = new AtomicInteger();
     private final CountDownLatch running = new CountDownLatch(1);
+    private final RestoreProgress restore = new RestoreProgress();
     private volatile KafkaStreams streams;
     private InputLag inputLag;
     private KafkaStreamsMetrics streamsMetrics;
@@ -92,7 +94,8 @@ public final class StreamsService implements AutoCloseable {
         // the HTTP port must be known before Kafka Streams starts: other instances reach this one through it
         http = new HttpApi(config.httpHost(), config.httpPort());
         HostInfo self = new HostInfo(config.httpAdvertisedHost(), http.port());
-        Properties props = StreamsDefaults.properties(config, topics);
+        Properties props = StreamsDefaults.properties(config, topics,
+                InstanceId.of(Path.of(config.getString(TokenmeterConfig.STATE_DIR)), config.applicationId()));
         props.put(StreamsConfig.APPLICATION_SERVER_CONFIG, self.host() + ":" + self.port());
         props.put(DeadLetterHandler.METRICS_CONFIG, metrics);
         inputLag = new InputLag(config.kafkaClientProperties(), config.applicationId(), () -> streams);
@@ -105,8 +108,10 @@ public final class StreamsService implements AutoCloseable {
             replacedThreads.incrementAndGet();
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        streams.setGlobalStateRestoreListener(restore);
         streams.setStateListener((now, before) -> {
-            LOG.info("streams state {} -> {}", before, now);
+            LOG.info("streams state {} -> {}{}", before, now,
+                    now == KafkaStreams.State.RUNNING && restore.restored() > 0 ? " (" + restore.restored() + " changelog records restored since start)" : "");
             if (now == KafkaStreams.State.RUNNING) {
                 running.countDown();
             }
@@ -254,6 +259,8 @@ public final class StreamsService implements AutoCloseable {
         body.put("applicationId", config.applicationId());
         body.put("topicPrefix", topics.prefix());
         body.put("replacedThreads", replacedThreads.get());
+        // after a crash the stores are rebuilt from their changelogs before queries are answered: this is what is left
+        body.put("restoringRecords", restore.remaining());
         return HttpApi.Response.json(up ? 200 : 503, body);
     }
 
