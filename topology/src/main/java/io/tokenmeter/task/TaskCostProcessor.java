@@ -31,8 +31,8 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * So which tasks close how, and with which calls, depends on the data alone. A closed task is kept for the revision
  * horizon: a call that comes after it closed (late where it entered), or an outcome after it was abandoned, revises it:
  * its record is written again with the next revision number, and the windows take the old record out and the new one in.
- * Past the horizon such a record still counts in usage, not in the task ({@code tokenmeter_task_late_records_total}); so
- * does a late call of a task that is not open (it may be one already forgotten).
+ * A late call of a task that is not open opens it (it may be the task's first call; past the horizon it may also be a
+ * task already forgotten, which then gets a second, partial record).
  */
 final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, String, TaskCost> {
 
@@ -81,12 +81,6 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
             }
             String key = TaskTopology.key(taskId, priced.getUsage().getTenant());
             TaskState state = tasks.get(key);
-            if (state == null && !inOrder) {
-                // late, and no task to add it to: it may belong to one forgotten past the revision horizon, whose record a
-                // new, partial task would replace; it counts in usage, windows and budgets, not in a task
-                metrics.taskLate();
-                return;
-            }
             if (state == null) {
                 state = open(taskId, priced.getUsage().getTenant());
             } else if (state.closed()) {
