@@ -138,7 +138,9 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
     private byte[] value(String recordKey, TaskSignal signal) {
         byte[] key = (recordKey == null ? "" : recordKey).getBytes(StandardCharsets.UTF_8);
         byte kind = signal instanceof TaskSignal.Call ? CALL : ENDED;
-        byte[] payload = signal instanceof TaskSignal.Call call ? calls.valueSerde().serializer().serialize(calls.name(), call.priced())
+        // the price entry that was applied rides along on usage.priced; the processors after this one need only the cost
+        byte[] payload = signal instanceof TaskSignal.Call call
+                ? calls.valueSerde().serializer().serialize(calls.name(), PricedUsage.newBuilder(call.priced()).setPrice(null).build())
                 : outcomes.valueSerde().serializer().serialize(outcomes.name(), ((TaskSignal.Ended) signal).outcome());
         return ByteBuffer.allocate(1 + Integer.BYTES + key.length + payload.length).put(kind).putInt(key.length).put(key).put(payload).array();
     }
