@@ -3,6 +3,7 @@ package io.tokenmeter.service;
 import io.tokenmeter.streams.CaughtUp;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -113,18 +114,26 @@ final class InputLag implements CaughtUp, AutoCloseable {
         if (current == null) {
             return;
         }
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        Set<TopicPartition> inputs = new HashSet<>();
         for (ThreadMetadata thread : current.metadataForLocalThreads()) {
             for (TaskMetadata task : thread.activeTasks()) {
-                task.topicPartitions().forEach(p -> latest.put(p, OffsetSpec.latest()));
+                inputs.addAll(task.topicPartitions());
             }
         }
-        if (latest.isEmpty()) {
+        if (inputs.isEmpty()) {
             return;
         }
         long started = System.currentTimeMillis();
+        lag = lags(admin, groupId, inputs);
+        readAtMs = started;
+    }
+
+    /** How many records each partition holds past the group's committed offset (a partition never committed: all of them). */
+    static Map<TopicPartition, Long> lags(Admin admin, String groupId, Set<TopicPartition> partitions) throws Exception {
         Map<TopicPartition, OffsetAndMetadata> committed = admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata()
                 .get(10, TimeUnit.SECONDS);
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        partitions.forEach(p -> latest.put(p, OffsetSpec.latest()));
         Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = admin.listOffsets(latest,
                 new ListOffsetsOptions(IsolationLevel.READ_COMMITTED)).all().get(10, TimeUnit.SECONDS);
         Map<TopicPartition, Long> behind = new HashMap<>();
@@ -132,8 +141,7 @@ final class InputLag implements CaughtUp, AutoCloseable {
             OffsetAndMetadata at = committed.get(partition);
             behind.put(partition, Math.max(0, end.offset() - (at == null ? 0 : at.offset())));
         });
-        lag = behind;
-        readAtMs = started;
+        return behind;
     }
 
     @Override

@@ -85,14 +85,13 @@ final class TaskCostProcessor extends ContextualProcessor<String, TaskSignal, St
                 state = open(taskId, priced.getUsage().getTenant());
             } else if (state.closed()) {
                 TaskCost before = record(state);
-                state.add(priced, true);
+                state.add(priced);
                 revise(key, state, before);
                 return;
             } else {
                 due.remove(dueAt(state), key);
             }
-            // a late call counts with its time too; only the order it is taken in can differ from run to run
-            state.add(priced, true);
+            state.add(priced); // a late call counts with its time too; only the order it is taken in can differ from run to run
             schedule(dueAt(state), key);
             tasks.put(key, state);
         } else if (record.value() instanceof TaskSignal.Ended ended) {

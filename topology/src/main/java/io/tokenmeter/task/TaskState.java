@@ -56,8 +56,7 @@ final class TaskState {
         return closedAt != Long.MIN_VALUE;
     }
 
-    /** Adds a call; a late one ({@code inOrder} false) adds its usage but moves neither the task's first nor last call time. */
-    void add(PricedUsage priced, boolean inOrder) {
+    void add(PricedUsage priced) {
         UsageEvent usage = priced.getUsage();
         if (calls == 0) {
             application = usage.getApplication();
@@ -83,11 +82,9 @@ final class TaskState {
         }
         addName(models, usage.getModel());
         addName(agents, usage.getAgent());
-        if (inOrder) {
-            long time = usage.getTimestamp().toEpochMilli();
-            firstEventTime = Math.min(firstEventTime, time);
-            lastEventTime = Math.max(lastEventTime, time);
-        }
+        long time = usage.getTimestamp().toEpochMilli();
+        firstEventTime = Math.min(firstEventTime, time);
+        lastEventTime = Math.max(lastEventTime, time);
     }
 
     void end(TaskOutcome ended) {
