@@ -43,7 +43,7 @@ public final class PipelineMetrics {
         this.duplicates = Counter.builder("tokenmeter.duplicates.dropped").description("Usage events dropped because their eventId was already seen")
                 .register(registry);
         this.taskLate = Counter.builder("tokenmeter.task.late.records")
-                .description("Calls and outcomes that arrived after their task had closed: counted in usage, not in the task").register(registry);
+                .description("A second outcome of a task (the first stands); calls after their task closed revise it instead").register(registry);
     }
 
     /** Metrics that go nowhere in particular: for tests and tools that do not serve /metrics. */
@@ -95,7 +95,7 @@ public final class PipelineMetrics {
                 .tags("deployment", d, "model", m, "status", status).register(registry)).increment();
     }
 
-    /** Counts a record that came after its task was closed (it still counts in usage and windows, not in the task). */
+    /** Counts a second outcome of a task: the first one stands. */
     public void taskLate() {
         taskLate.increment();
     }
