@@ -35,8 +35,7 @@ import org.apache.kafka.streams.state.Stores;
  */
 public final class NormalizeTopology {
 
-    public static final String DEDUP_STORE = "normalize-dedup-ids-store";
-    static final String DEDUP_EXPIRY_STORE = "normalize-dedup-expiry-store";
+    public static final String DEDUP_STORE = "normalize-dedup-ids-by-period-store";
     public static final String USAGE_REPARTITION = "normalize-usage-by-event";
     public static final String APIM_REPARTITION = "normalize-apim-by-correlation";
     /** The stages of normalize, as their event time is named in markers and stores. */
@@ -57,9 +56,7 @@ public final class NormalizeTopology {
     }
 
     public static void build(StreamsBuilder builder, TopicCatalog topics, Settings settings, Clock clock, PipelineMetrics metrics) {
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE), Serdes.String(), Serdes.Long())
-                .withCachingEnabled());
-        builder.addStateStore(DueIndex.store(DEDUP_EXPIRY_STORE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(DEDUP_STORE), Serdes.Bytes(), Serdes.Long()));
         for (String stage : new String[] {STAGE_PARSE, STAGE_APIM_JOIN, STAGE_DEDUP}) {
             EventTime.addStores(builder, stage);
         }
@@ -102,7 +99,7 @@ public final class NormalizeTopology {
                 .repartition(Repartitioned.with(Serdes.String(), framed).withName(USAGE_REPARTITION)
                         .withStreamPartitioner(DedupProcessor::partitionByTenant))
                 .process(() -> new DedupProcessor(settings.dedupHorizon(), metrics, eventTime, partitions), Named.as(DedupProcessor.NAME),
-                        EventTime.stores(STAGE_DEDUP, DEDUP_STORE, DEDUP_EXPIRY_STORE))
+                        EventTime.stores(STAGE_DEDUP, DEDUP_STORE))
                 .to(topics.usage().name(), Produced.with(Serdes.String(), framed).withName("normalize-usage-sink"));
 
         routes.get("normalize-route-outcome")

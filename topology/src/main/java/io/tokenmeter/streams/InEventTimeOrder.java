@@ -55,7 +55,7 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
     }
 
     public static StoreBuilder<KeyValueStore<Bytes, byte[]>> store() {
-        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Bytes(), Serdes.ByteArray()).withCachingEnabled();
+        return Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(STORE), Serdes.Bytes(), Serdes.ByteArray());
     }
 
     @Override

@@ -89,6 +89,40 @@ class NormalizeTopologyTest {
     }
 
     @Test
+    void dropsACopyInTheNextPeriodOfIdsWithinTheHorizon() {
+        harness.close();
+        harness = new TopologyHarness(Map.of(TokenmeterConfig.DEDUP_HORIZON, Duration.ofHours(1).toMillis()));
+
+        harness.raw(usage("dup", "contoso", "2025-06-01T11:59:59Z")); // ids are kept per period of two horizons: this one in 10:00-12:00
+        harness.raw(usage("dup", "contoso", "2025-06-01T12:00:30Z")); // the next period, 31 s later: a copy
+        harness.raw(usage("late", "contoso", "2025-06-01T12:40:00Z"));
+        harness.raw(usage("late", "contoso", "2025-06-01T11:45:00Z")); // the previous period, 55 minutes earlier: a copy
+        harness.raw(usage("far", "contoso", "2025-06-01T13:59:00Z"));
+        harness.raw(usage("far", "contoso", "2025-06-01T12:58:00Z")); // the same period, 61 minutes earlier: not a copy
+
+        assertThat(harness.values(harness.topics.usage())).extracting(UsageEvent::getEventId).containsExactly("dup", "late", "far", "far");
+    }
+
+    @Test
+    void forgetsTheIdsOfAPeriodOnceTheWatermarkIsAHorizonPastIt() {
+        harness.close();
+        harness = new TopologyHarness(Map.of(TokenmeterConfig.DEDUP_HORIZON, Duration.ofHours(1).toMillis()));
+        java.time.Instant start = java.time.Instant.parse("2025-06-01T10:00:00Z");
+        for (int i = 0; i < 10; i++) {
+            harness.raw(usage("e-" + i, "contoso", start.plus(Duration.ofMinutes(30L * i)).toString())); // 10:00 .. 14:30
+        }
+
+        // the watermark is 14:30 less the 10-minute grace; a horizon before it is 13:20, in the period 12:00-14:00, which stays
+        List<Long> kept = new java.util.ArrayList<>();
+        try (var all = harness.driver.<org.apache.kafka.common.utils.Bytes, Long>getKeyValueStore(NormalizeTopology.DEDUP_STORE).all()) {
+            all.forEachRemaining(entry -> kept.add(entry.value));
+        }
+        assertThat(kept).map(java.time.Instant::ofEpochMilli).map(java.time.Instant::toString)
+                .containsExactly("2025-06-01T12:00:00Z", "2025-06-01T12:30:00Z", "2025-06-01T13:00:00Z",
+                        "2025-06-01T13:30:00Z", "2025-06-01T14:00:00Z", "2025-06-01T14:30:00Z");
+    }
+
+    @Test
     void sendsBadDocumentsToTheDeadLetterTopicUnchangedWithReasonAndOrigin() {
         RecordHeaders headers = new RecordHeaders();
         headers.add("trace-id", "abc".getBytes(StandardCharsets.UTF_8));
