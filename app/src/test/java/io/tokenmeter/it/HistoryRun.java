@@ -71,7 +71,8 @@ final class HistoryRun {
     enum Feed {
         IN_ORDER("in order: every document to raw partition 0 in feed order, into the running service"),
         SKEWED_BACKLOG("skewed backlog: raw partition i holds the i-th quarter of the time range, all produced before the service starts"),
-        SKEWED_BACKLOG_KILLED("skewed backlog, and kill -9 of the service with its broker mid catch-up; restarted on the same data directory");
+        SKEWED_BACKLOG_KILLED("skewed backlog, and kill -9 of the service with its broker mid catch-up; restarted on the same data directory"),
+        TWO_INSTANCES("skewed backlog, worked through by two instances: the second joins mid catch-up and takes over part of the tasks with their state");
 
         final String description;
 
@@ -85,6 +86,8 @@ final class HistoryRun {
     static final String APPLICATION_ID = "tokenmeter";
     /** The kill comes once at least this share of the raw documents is committed as consumed. */
     static final double KILL_AT = 0.4;
+    /** With two instances, the second starts once at least this share of the raw documents is committed as consumed. */
+    static final double JOIN_AT = 0.3;
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Longer than the idle time (event.time.idle.ms, 10 s): the last windows close only once the inputs, caught up and silent, are idle. */
     private static final Duration QUIET = Duration.ofSeconds(15);
@@ -98,6 +101,7 @@ final class HistoryRun {
     private final List<String> notes = new ArrayList<>();
     private final long began = System.nanoTime();
     private TopicCatalog topics;
+    private RunResults secondInstance;
 
     HistoryRun(String name, Feed feed, HistoryDataset dataset, Truth truth, Path dir, Duration timeout) {
         this.name = name;
@@ -115,6 +119,11 @@ final class HistoryRun {
         return results.withNotes(notes);
     }
 
+    /** With {@link Feed#TWO_INSTANCES}, what the second instance answered (the same topics, its own API); else null. */
+    RunResults secondInstance() {
+        return secondInstance == null ? null : secondInstance.withNotes(notes);
+    }
+
     /** (a) and (b): one embedded broker in this JVM is prepared and then serves the service, also in this JVM. */
     private RunResults inProcess(long deadline) throws Exception {
         Path dataDir = dir.resolve("data");
@@ -127,6 +136,7 @@ final class HistoryRun {
             stack.close();
             throw e;
         }
+        ServiceUnderTest.InProcess second = null;
         try (service) {
             long t0 = System.nanoTime();
             service.start(Duration.ofMinutes(2));
@@ -139,8 +149,24 @@ final class HistoryRun {
                 produce(service.bootstrapServers(), List.of(), true);
                 note("produced the tail to every partition");
             }
+            if (feed == Feed.TWO_INSTANCES) {
+                awaitProgress(service, JOIN_AT, deadline);
+                second = new ServiceUnderTest.InProcess(stack, dataDir.resolve("streams-2"), settings(), false);
+                long t1 = System.nanoTime();
+                second.start(Duration.ofMinutes(2));
+                note("second instance joined mid catch-up: both RUNNING after %.1f s", seconds(t1));
+            }
             boolean complete = awaitQuiescent(service, deadline);
-            return collect(service, complete);
+            RunResults results = collect(service, name, complete);
+            if (second != null) {
+                note("the second instance hosts %d of the usage partitions", second.hostedPartitions(topics.usage().name()));
+                secondInstance = collect(second, name + "2", complete);
+            }
+            return results;
+        } finally {
+            if (second != null) {
+                second.close();
+            }
         }
     }
 
@@ -159,7 +185,7 @@ final class HistoryRun {
             killMidCatchUp(service, deadline);
             start(service, "restarted on the same data directory");
             boolean complete = awaitQuiescent(service, deadline);
-            RunResults results = collect(service, complete);
+            RunResults results = collect(service, name, complete);
             service.stop();
             return results;
         }
@@ -260,21 +286,30 @@ final class HistoryRun {
 
     /** Kills the child once between {@link #KILL_AT} and all of the raw documents are committed as consumed. */
     private void killMidCatchUp(ServiceProcess service, long deadline) throws Exception {
+        double progress = awaitProgress(service, KILL_AT, deadline);
+        service.kill();
+        note("killed (SIGKILL) at %.1f %% of the raw documents committed as consumed, %.1f s into the run", progress * 100, seconds(began));
+    }
+
+    /**
+     * Waits until at least {@code share} of the raw documents are committed as consumed, and returns the share; throws
+     * when they were all consumed before the harness saw that point (the run would not be mid catch-up any more).
+     */
+    private double awaitProgress(ServiceUnderTest service, double share, long deadline) throws Exception {
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", service.bootstrapServers()))) {
             double progress = 0;
             while (System.nanoTime() < deadline) {
                 progress = rawProgress(admin);
-                if (progress >= KILL_AT) {
+                if (progress >= share) {
                     break;
                 }
                 Thread.sleep(100);
             }
             if (progress >= 1.0) {
-                note("MISSED the kill: the raw topic was consumed completely before the harness saw %.0f %%", KILL_AT * 100);
-                throw new IllegalStateException("catch-up ended before the kill point; nothing was killed mid catch-up");
+                note("MISSED the point: the raw topic was consumed completely before the harness saw %.0f %%", share * 100);
+                throw new IllegalStateException("catch-up ended before " + share * 100 + " %; nothing happened mid catch-up");
             }
-            service.kill();
-            note("killed (SIGKILL) at %.1f %% of the raw documents committed as consumed, %.1f s into the run", progress * 100, seconds(began));
+            return progress;
         }
     }
 
@@ -424,7 +459,7 @@ final class HistoryRun {
         }
     }
 
-    private RunResults collect(ServiceUnderTest service, boolean complete) throws Exception {
+    private RunResults collect(ServiceUnderTest service, String runName, boolean complete) throws Exception {
         long t0 = System.nanoTime();
         Map<String, Table> tables = new LinkedHashMap<>();
         Ranges ranges = Ranges.of(dataset);
@@ -470,7 +505,7 @@ final class HistoryRun {
         all(service, topics.dlq().name(), new ByteArrayDeserializer()).forEach(record -> deadLetters.merge(
                 Objects.requireNonNullElse(DeadLetters.header(record.headers(), DeadLetters.REASON), "(no reason)"), 1L, Long::sum));
         note("read the results in %.1f s", seconds(t0));
-        return new RunResults(name, feed, complete, tables, alerts, deadLetters, metrics(service), List.of());
+        return new RunResults(runName, feed, complete, tables, alerts, deadLetters, metrics(service), List.of());
     }
 
     private static void put(Map<String, Table> tables, Table table) {

@@ -36,10 +36,17 @@ interface ServiceUnderTest extends AutoCloseable {
         private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
         private final EmbeddedStack stack;
+        private final boolean ownsStack;
         private final StreamsService service;
 
         InProcess(EmbeddedStack stack, Path stateDir, Map<String, String> settings) {
+            this(stack, stateDir, settings, true);
+        }
+
+        /** @param ownsStack whether closing this service also stops the stack (false for a second instance on it) */
+        InProcess(EmbeddedStack stack, Path stateDir, Map<String, String> settings, boolean ownsStack) {
             this.stack = stack;
+            this.ownsStack = ownsStack;
             Map<String, String> values = new HashMap<>(settings);
             values.put(TokenmeterConfig.BOOTSTRAP_SERVERS, stack.bootstrapServers());
             values.put(TokenmeterConfig.SCHEMA_REGISTRY_URL, stack.registryUrl());
@@ -76,10 +83,18 @@ interface ServiceUnderTest extends AutoCloseable {
                     .timeout(Duration.ofSeconds(30)).build(), HttpResponse.BodyHandlers.ofString());
         }
 
+        /** How many partitions of {@code topic} this instance's stream threads hold as active tasks. */
+        int hostedPartitions(String topic) {
+            return (int) service.streams().metadataForLocalThreads().stream().flatMap(thread -> thread.activeTasks().stream())
+                    .flatMap(task -> task.topicPartitions().stream()).filter(partition -> partition.topic().equals(topic)).count();
+        }
+
         @Override
         public void close() {
             service.close();
-            stack.close();
+            if (ownsStack) {
+                stack.close();
+            }
         }
     }
 }
