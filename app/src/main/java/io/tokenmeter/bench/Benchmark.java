@@ -245,7 +245,7 @@ public final class Benchmark {
         return Math.max(d.toNanos() / 1e9, 1e-9);
     }
 
-    private static void deleteRecursively(Path dir) {
+    static void deleteRecursively(Path dir) {
         try (var paths = Files.walk(dir)) {
             paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
         } catch (IOException ignored) {

@@ -66,6 +66,12 @@ final class CpuMeter {
                 || thread.contains("transaction")) {
             return "broker";
         }
+        if (thread.startsWith("tokenmeter-http")) {
+            return "HTTP server";
+        }
+        if (thread.startsWith("bench-http-client")) {
+            return "bench HTTP clients";
+        }
         if (thread.startsWith("bench-producer")) {
             return "bench producer";
         }

@@ -14,7 +14,7 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code tokenmeter bench}: throughput of the full pipeline against the raw broker, on the embedded broker. */
-@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false, subcommands = BenchHttpCommand.class,
         description = {"Measure end-to-end throughput on an embedded broker.",
             "",
             "Generates events (the demo workload), moves them once through a plain producer and consumer (the raw broker pipe) "
@@ -22,8 +22,10 @@ import picocli.CommandLine.Spec;
                 + "settings, and prints both rates, their ratio, the CPU split and the peak heap.",
             "",
             "Then it times how long a runaway loop and a retry storm take from the crossing event to the committed alert. "
-                + "--profile adds where the CPU time goes (Java Flight Recorder)."},
-        footer = {"", "Examples:", "  tokenmeter bench", "  tokenmeter bench --events 1000000 --threads 2 --profile"})
+                + "--profile adds where the CPU time goes (Java Flight Recorder).",
+            "",
+            "'tokenmeter bench http' measures the quota API instead (requests per second and latency over kept-alive connections)."},
+        footer = {"", "Examples:", "  tokenmeter bench", "  tokenmeter bench --events 1000000 --threads 2 --profile", "  tokenmeter bench http"})
 final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--events", paramLabel = "N", defaultValue = "300000", description = "Events to move. Default: ${DEFAULT-VALUE}.")

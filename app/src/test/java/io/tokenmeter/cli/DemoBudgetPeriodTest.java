@@ -21,7 +21,7 @@ import io.tokenmeter.registry.InMemorySchemaRegistry;
 import io.tokenmeter.service.DeadLetterHandler;
 import io.tokenmeter.service.StreamsDefaults;
 import io.tokenmeter.service.TokenmeterTopology;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.HttpApi;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.topics.TopicCatalog;
 import java.math.BigDecimal;

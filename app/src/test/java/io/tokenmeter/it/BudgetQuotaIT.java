@@ -13,7 +13,7 @@ import io.tokenmeter.prices.PricePublisher;
 import io.tokenmeter.registry.HttpSchemaRegistry;
 import io.tokenmeter.registry.RegistrySettings;
 import io.tokenmeter.serde.AvroSerde;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.HttpApi;
 import java.math.BigDecimal;
 import java.time.Clock;
 import java.time.Duration;

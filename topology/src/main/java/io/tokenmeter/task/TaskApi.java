@@ -1,9 +1,9 @@
 package io.tokenmeter.task;
 
 import io.tokenmeter.event.TaskCost;
-import io.tokenmeter.service.http.ApiException;
-import io.tokenmeter.service.http.ClusterQuery;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.ApiException;
+import io.tokenmeter.http.ClusterQuery;
+import io.tokenmeter.http.HttpApi;
 import io.tokenmeter.usage.UsageQuery;
 import io.tokenmeter.usage.WindowGather;
 import io.tokenmeter.usage.WindowGather.RowKey;

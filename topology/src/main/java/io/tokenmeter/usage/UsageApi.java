@@ -1,7 +1,7 @@
 package io.tokenmeter.usage;
 
-import io.tokenmeter.service.http.ClusterQuery;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.ClusterQuery;
+import io.tokenmeter.http.HttpApi;
 import io.tokenmeter.usage.WindowGather.RowKey;
 import java.math.BigDecimal;
 import java.time.Clock;

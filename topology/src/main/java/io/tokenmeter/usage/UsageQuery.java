@@ -1,7 +1,7 @@
 package io.tokenmeter.usage;
 
-import io.tokenmeter.service.http.ApiException;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.ApiException;
+import io.tokenmeter.http.HttpApi;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

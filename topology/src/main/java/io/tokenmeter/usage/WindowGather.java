@@ -1,9 +1,9 @@
 package io.tokenmeter.usage;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.tokenmeter.service.http.ApiException;
-import io.tokenmeter.service.http.ClusterQuery;
-import io.tokenmeter.service.http.HttpApi;
+import io.tokenmeter.http.ApiException;
+import io.tokenmeter.http.ClusterQuery;
+import io.tokenmeter.http.HttpApi;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;

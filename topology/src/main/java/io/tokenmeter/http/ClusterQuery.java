@@ -1,4 +1,4 @@
-package io.tokenmeter.service.http;
+package io.tokenmeter.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.tokenmeter.service.http;
+package io.tokenmeter.http;
 
 /** A request the API cannot answer as asked; the message tells the caller what to change. */
 public final class ApiException extends RuntimeException {

@@ -1,34 +1,45 @@
-package io.tokenmeter.service.http;
+package io.tokenmeter.http;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
-import java.net.URI;
 import java.net.URLDecoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
+import org.eclipse.jetty.server.handler.gzip.GzipHandler;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A small JSON-over-HTTP server on the JDK's HTTP server: routes with path parameters, query parameters, JSON
- * answers, and errors as {@code {"error": "..."}} with the right status. Handlers throw {@link ApiException} for 4xx.
+ * A small JSON-over-HTTP server on Jetty 12: routes with path parameters, query parameters, JSON answers, and errors as
+ * {@code {"error": "..."}} with the right status. Handlers throw {@link ApiException} for 4xx. Connections are kept
+ * alive (HTTP/1.1), answers over 1 KB are gzipped for clients that accept it, and closing waits up to
+ * {@link #STOP_TIMEOUT} for the requests in flight.
  */
 public final class HttpApi implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
     public static final ObjectMapper JSON = new ObjectMapper().disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+    /** How long closing waits for requests in flight. */
+    public static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+    private static final int GZIP_MIN_BYTES = 1024;
 
     /** Answers one request. */
     @FunctionalInterface
@@ -73,24 +84,35 @@ public final class HttpApi implements AutoCloseable {
     private record Route(String method, Pattern pattern, List<String> names, String template, Handler handler) {
     }
 
-    private final HttpServer server;
-    private final ExecutorService executor;
+    private final Server server;
+    private final ServerConnector connector;
     private final List<Route> routes = new ArrayList<>();
 
+    /** Binds {@code host:port} at once (port 0: any free one), so {@link #port()} is known before {@link #start()}. */
     public HttpApi(String host, int port) {
+        QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+        threads.setName("tokenmeter-http");
+        threads.setDaemon(true);
+        server = new Server(threads);
+        HttpConfiguration config = new HttpConfiguration();
+        config.setSendServerVersion(false);
+        config.setSendDateHeader(false);
+        connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(config));
+        connector.setHost(host);
+        connector.setPort(port);
+        server.addConnector(connector);
+        GzipHandler gzip = new GzipHandler();
+        gzip.setMinGzipSize(GZIP_MIN_BYTES);
+        gzip.setHandler(new Dispatcher());
+        server.setHandler(new GracefulHandler(gzip));
+        server.setStopTimeout(STOP_TIMEOUT.toMillis());
+        server.setStopAtShutdown(false); // the service closes it in order, after the stream processing
         try {
-            server = HttpServer.create(new InetSocketAddress(host, port), 0);
+            connector.open();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot listen on " + host + ":" + port + " for the HTTP API (" + e.getMessage()
                     + "); choose another port with --http-port", e);
         }
-        executor = Executors.newFixedThreadPool(4, r -> {
-            Thread thread = new Thread(r, "tokenmeter-http");
-            thread.setDaemon(true);
-            return thread;
-        });
-        server.setExecutor(executor);
-        server.createContext("/", this::dispatch);
     }
 
     /** Adds a GET route; {@code template} may hold {@code {name}} segments, e.g. {@code /api/tasks/{taskId}}. */
@@ -114,12 +136,16 @@ public final class HttpApi implements AutoCloseable {
     }
 
     public HttpApi start() {
-        server.start();
+        try {
+            server.start();
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot start the HTTP API on port " + port() + ": " + e.getMessage(), e);
+        }
         return this;
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return connector.getLocalPort();
     }
 
     /** The route templates, for an index page. */
@@ -127,29 +153,40 @@ public final class HttpApi implements AutoCloseable {
         return routes.stream().map(r -> r.method() + " " + r.template()).toList();
     }
 
+    /** Stops accepting, lets the requests in flight finish (up to {@link #STOP_TIMEOUT}), then closes every connection. */
     @Override
     public void close() {
-        server.stop(0);
-        executor.shutdownNow();
-    }
-
-    private void dispatch(HttpExchange exchange) throws IOException {
-        try (exchange) {
-            Response response = answer(exchange);
-            exchange.getResponseHeaders().set("Content-Type", response.contentType());
-            exchange.getResponseHeaders().set("Cache-Control", "no-store");
-            boolean head = exchange.getRequestMethod().equals("HEAD");
-            exchange.sendResponseHeaders(response.status(), head ? -1 : response.body().length);
-            if (!head) {
-                exchange.getResponseBody().write(response.body());
-            }
+        try {
+            server.stop();
+        } catch (Exception e) {
+            LOG.warn("HTTP API did not stop cleanly: {}", e.toString());
         }
     }
 
-    private Response answer(HttpExchange exchange) {
-        URI uri = exchange.getRequestURI();
-        String path = uri.getRawPath().length() > 1 ? uri.getRawPath().replaceAll("/+$", "") : uri.getRawPath();
-        String method = exchange.getRequestMethod().equals("HEAD") ? "GET" : exchange.getRequestMethod();
+    /** Routes a request and writes its answer. */
+    private final class Dispatcher extends org.eclipse.jetty.server.Handler.Abstract {
+
+        @Override
+        public boolean handle(org.eclipse.jetty.server.Request request, org.eclipse.jetty.server.Response response, Callback callback) {
+            String method = request.getMethod();
+            Response answer = answer(method, request.getHttpURI().getPath(), request.getHttpURI().getQuery());
+            response.setStatus(answer.status());
+            response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
+            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            if (method.equals("HEAD")) {
+                response.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.body().length);
+                response.write(true, null, callback);
+            } else {
+                response.write(true, ByteBuffer.wrap(answer.body()), callback);
+            }
+            return true;
+        }
+    }
+
+    /** The answer to {@code method} on {@code rawPath} with {@code rawQuery}: a route's, or a 404/405 error. */
+    Response answer(String requestMethod, String rawPath, String rawQuery) {
+        String path = rawPath.length() > 1 ? rawPath.replaceAll("/+$", "") : rawPath;
+        String method = requestMethod.equals("HEAD") ? "GET" : requestMethod;
         boolean pathKnown = false;
         for (Route route : routes) {
             Matcher m = route.pattern().matcher(path);
@@ -165,11 +202,11 @@ public final class HttpApi implements AutoCloseable {
                 params.put(route.names().get(i), decode(m.group(i + 1)));
             }
             try {
-                return route.handler().handle(new Request(method, path, params, query(uri.getRawQuery())));
+                return route.handler().handle(new Request(method, path, params, query(rawQuery)));
             } catch (ApiException e) {
                 return Response.json(e.status(), Map.of("error", e.getMessage()));
             } catch (Exception e) {
-                LOG.warn("HTTP {} {} failed", method, uri, e);
+                LOG.warn("HTTP {} {} failed", method, rawPath, e);
                 return Response.json(500, Map.of("error", "internal error: " + e.getMessage()));
             }
         }
