@@ -12,6 +12,10 @@ import io.tokenmeter.service.StreamsService;
 import io.tokenmeter.topics.TopicCatalog;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
@@ -22,8 +26,10 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -77,12 +83,15 @@ public final class Benchmark {
         Thread sampler = heapSampler();
         Path dir = Files.createTempDirectory("tokenmeter-bench-");
         try (EmbeddedStack stack = EmbeddedStack.start(dir.resolve("kafka"), "127.0.0.1", 0, 0)) {
-            progress.accept(String.format("generating %,d warm-up and %,d measured events (seed %d)...", options.warmup(), options.events(),
+            progress.accept(String.format("generating %,d warm-up and %,d measured events (seed %d) into files...", options.warmup(), options.events(),
                     options.seed()));
-            List<Doc> all = generate(options.warmup() + options.events());
-            List<Doc> warmup = all.subList(0, options.warmup());
-            List<Doc> docs = all.subList(options.warmup(), all.size());
-            long usageCount = docs.stream().filter(Doc::usage).count();
+            // written to a file and read back while sending: the heap holds no event, so the peak heap is the service's
+            // recent times: older records would be deleted by the topics' time retention while the benchmark runs
+            Instant origin = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(30));
+            Generator generator = new Generator(new DemoWorkload(options.seed(), origin), origin);
+            DocFile warmup = DocFile.write(dir.resolve("warmup.docs"), generator, options.warmup());
+            DocFile docs = DocFile.write(dir.resolve("measured.docs"), generator, options.events());
+            long usageCount = docs.usage();
             Map<String, String> values = new HashMap<>(options.settings());
             values.putAll(Map.of(
                     TokenmeterConfig.BOOTSTRAP_SERVERS, stack.bootstrapServers(),
@@ -103,8 +112,8 @@ public final class Benchmark {
             String pipeTopic = "bench.pipe";
             stack.kafka().createTopics(List.of(new NewTopic(pipeTopic, options.partitions(), (short) 1)));
             // the JIT compiles the broker's and clients' hot paths during the first run; warm up before measuring
-            move(config, warmup, pipeTopic, pipeTopic, warmup.size(), false);
-            Duration pipe = move(config, docs, pipeTopic, pipeTopic, docs.size(), false);
+            move(config, warmup, pipeTopic, pipeTopic, warmup.count(), false);
+            Duration pipe = move(config, docs, pipeTopic, pipeTopic, docs.count(), false);
 
             progress.accept("full pipeline (" + options.guarantee() + ", " + options.threads() + " stream thread(s), "
                     + options.partitions() + " partitions): normalize, dedup, price, windows...");
@@ -118,7 +127,7 @@ public final class Benchmark {
                 if (!service.awaitRunning(Duration.ofSeconds(120))) {
                     throw new IllegalStateException("the service did not start within 120 s");
                 }
-                move(config, warmup, topics.ingestRaw().name(), topics.pricedUsage().name(), warmup.stream().filter(Doc::usage).count(), true);
+                move(config, warmup, topics.ingestRaw().name(), topics.pricedUsage().name(), warmup.usage(), true);
                 Profile profile = options.profile() ? Profile.start() : null;
                 CpuMeter cpu = CpuMeter.start();
                 try {
@@ -139,7 +148,7 @@ public final class Benchmark {
                 }
             }
             sampler.interrupt();
-            return new Result(docs.size(), usageCount, docs.size() / seconds(pipe), pipe, docs.size() / seconds(pipeline), pipeline,
+            return new Result(docs.count(), usageCount, docs.count() / seconds(pipe), pipe, docs.count() / seconds(pipeline), pipeline,
                     cpuUse.cores(), cpuUse.byThreadGroup(), peakHeap.get(), summary, detection);
         } finally {
             sampler.interrupt();
@@ -151,27 +160,92 @@ public final class Benchmark {
      * The demo workload's documents, re-stamped as if they arrived at {@link #EVENT_TIME_RATE} per second: the demo
      * spreads 20,000 events over a day, which would make every window close after a handful of events.
      */
-    private List<Doc> generate(int count) {
-        // recent times: older records would be deleted by the topics' time retention while the benchmark runs
-        Instant origin = Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MINUTES).minus(Duration.ofMinutes(30));
-        DemoWorkload workload = new DemoWorkload(options.seed(), origin);
-        List<Doc> docs = new ArrayList<>(count);
-        Instant until = workload.start();
-        long nanosPerEvent = 1_000_000_000L / EVENT_TIME_RATE;
-        while (docs.size() < count) {
-            until = until.plus(Duration.ofHours(1));
-            for (DemoWorkload.Event event : workload.advanceTo(until)) {
-                if (docs.size() == count) {
-                    break;
+    static final class Generator {
+        private final DemoWorkload workload;
+        private final Instant origin;
+        private final ArrayDeque<DemoWorkload.Event> pending = new ArrayDeque<>();
+        private Instant until;
+        private long generated;
+
+        /** Events of {@code workload}, the first one at {@code origin}. */
+        Generator(DemoWorkload workload, Instant origin) {
+            this.workload = workload;
+            this.origin = origin;
+            this.until = workload.start();
+        }
+
+        Doc next() {
+            while (true) {
+                while (pending.isEmpty()) {
+                    until = until.plus(Duration.ofHours(1));
+                    pending.addAll(workload.advanceTo(until));
                 }
+                DemoWorkload.Event event = pending.poll();
                 if (event.kind() == DemoWorkload.Kind.USAGE || event.kind() == DemoWorkload.Kind.OUTCOME) {
-                    Instant time = origin.plusNanos(docs.size() * nanosPerEvent);
-                    docs.add(new Doc(event.tenant().getBytes(StandardCharsets.UTF_8), restamp(event.json(), time),
-                            event.kind() == DemoWorkload.Kind.USAGE));
+                    Instant time = origin.plusNanos(generated++ * (1_000_000_000L / EVENT_TIME_RATE));
+                    return new Doc(event.tenant().getBytes(StandardCharsets.UTF_8), restamp(event.json(), time), event.kind() == DemoWorkload.Kind.USAGE);
                 }
             }
         }
-        return docs;
+    }
+
+    /** Generated documents in a file (key, value and kind, length-prefixed), read back as they are sent. */
+    record DocFile(Path file, int count, long usage) implements Iterable<Doc> {
+
+        static DocFile write(Path file, Generator generator, int count) throws IOException {
+            long usage = 0;
+            try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
+                for (int i = 0; i < count; i++) {
+                    Doc doc = generator.next();
+                    out.writeInt(doc.key().length);
+                    out.write(doc.key());
+                    out.writeInt(doc.value().length);
+                    out.write(doc.value());
+                    out.writeBoolean(doc.usage());
+                    usage += doc.usage() ? 1 : 0;
+                }
+            }
+            return new DocFile(file, count, usage);
+        }
+
+        @Override
+        public Iterator<Doc> iterator() {
+            DataInputStream in;
+            try {
+                in = new DataInputStream(new BufferedInputStream(Files.newInputStream(file), 1 << 16));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            return new Iterator<>() {
+                private int read;
+
+                @Override
+                public boolean hasNext() {
+                    if (read < count) {
+                        return true;
+                    }
+                    try {
+                        in.close();
+                    } catch (IOException ignored) {
+                        // read to the end already
+                    }
+                    return false;
+                }
+
+                @Override
+                public Doc next() {
+                    try {
+                        byte[] key = in.readNBytes(in.readInt());
+                        byte[] value = in.readNBytes(in.readInt());
+                        boolean usage = in.readBoolean();
+                        read++;
+                        return new Doc(key, value, usage);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
+                    }
+                }
+            };
+        }
     }
 
     private static byte[] restamp(byte[] json, Instant time) {
@@ -188,7 +262,7 @@ public final class Benchmark {
      * Sends every document to {@code in} and returns the time until {@code expected} records can be read from
      * {@code out} (committed records only when {@code committed}).
      */
-    private Duration move(TokenmeterConfig config, List<Doc> docs, String in, String out, long expected, boolean committed) throws Exception {
+    private Duration move(TokenmeterConfig config, Iterable<Doc> docs, String in, String out, long expected, boolean committed) throws Exception {
         Map<String, Object> props = new HashMap<>(config.kafkaClientProperties());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, committed ? "read_committed" : "read_uncommitted");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
@@ -215,7 +289,7 @@ public final class Benchmark {
         }
     }
 
-    private static void send(TokenmeterConfig config, List<Doc> docs, String topic) {
+    private static void send(TokenmeterConfig config, Iterable<Doc> docs, String topic) {
         try (Producer<byte[], byte[]> producer = JsonLinesProducer.newProducer(config.kafkaClientProperties())) {
             for (Doc doc : docs) {
                 producer.send(new ProducerRecord<>(topic, doc.key(), doc.value()));

@@ -28,10 +28,10 @@ import picocli.CommandLine.Spec;
         footer = {"", "Examples:", "  tokenmeter bench", "  tokenmeter bench --events 1000000 --threads 2 --profile", "  tokenmeter bench http"})
 final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--events", paramLabel = "N", defaultValue = "300000", description = "Events to move. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--events", paramLabel = "N", defaultValue = "1000000", description = "Events to move. Default: ${DEFAULT-VALUE}.")
     int events;
 
-    @Option(names = "--warmup", paramLabel = "N", defaultValue = "200000",
+    @Option(names = "--warmup", paramLabel = "N", defaultValue = "300000",
             description = "Events moved first, unmeasured, so the JIT has compiled the hot paths. Default: ${DEFAULT-VALUE}.")
     int warmup;
 
@@ -90,7 +90,7 @@ final class BenchCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "  CPU                 %10.2f cores during the pipeline run:", r.pipelineCores());
         r.coresByThread().forEach((group, cores) -> out.printf(Locale.ROOT, " %s %.2f;", group, cores));
         out.println();
-        out.printf(Locale.ROOT, "  peak heap           %,10.0f MB  (whole process: broker, service, generator; -Xmx %,d MB)%n",
+        out.printf(Locale.ROOT, "  peak heap           %,10.0f MB  (whole process: broker and service; the events are streamed from a file; -Xmx %,d MB)%n",
                 r.peakHeapBytes() / 1e6, Runtime.getRuntime().maxMemory() / 1_000_000);
         for (var samples : r.detection()) {
             out.printf(Locale.ROOT, "  detection latency   %-13s p50 %5d ms   p99 %5d ms   max %5d ms   (%d incidents%s; produce to committed alert)%n",
