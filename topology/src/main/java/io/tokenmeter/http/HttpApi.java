@@ -40,6 +40,7 @@ public final class HttpApi implements AutoCloseable {
     /** How long closing waits for requests in flight. */
     public static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
     private static final int GZIP_MIN_BYTES = 1024;
+    private static final Pattern TRAILING_SLASHES = Pattern.compile("/+$");
 
     /** Answers one request. */
     @FunctionalInterface
@@ -185,7 +186,7 @@ public final class HttpApi implements AutoCloseable {
 
     /** The answer to {@code method} on {@code rawPath} with {@code rawQuery}: a route's, or a 404/405 error. */
     Response answer(String requestMethod, String rawPath, String rawQuery) {
-        String path = rawPath.length() > 1 ? rawPath.replaceAll("/+$", "") : rawPath;
+        String path = rawPath.length() > 1 ? TRAILING_SLASHES.matcher(rawPath).replaceAll("") : rawPath;
         String method = requestMethod.equals("HEAD") ? "GET" : requestMethod;
         boolean pathKnown = false;
         for (Route route : routes) {
