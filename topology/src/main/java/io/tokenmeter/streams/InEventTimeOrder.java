@@ -5,6 +5,7 @@ import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.topics.Topic;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.kafka.common.header.Headers;
@@ -30,6 +31,11 @@ import org.apache.kafka.streams.state.Stores;
  * late, for the processors to count (money) without judging it (alerts). After each release a {@link TaskSignal.Tick}
  * tells them how far event time has come, so they settle what fell due (a quiet loop, an abandoned task) at the same
  * point of the sequence in every run.
+ *
+ * <p>A release is done in slices of at most {@link #SLICE} of wall time, with a commit between them: when the watermark
+ * jumps (the inputs went idle after a backlog) there can be hundreds of thousands of calls to release, and one
+ * transaction holding them all would outlive {@code transaction.timeout.ms}, be fenced, roll back and start again,
+ * for ever. The tick goes on once the whole release is done.
  */
 public final class InEventTimeOrder extends ContextualProcessor<String, TaskSignal, String, TaskSignal> {
 
@@ -45,6 +51,20 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
     private EventTime eventTime;
     private KeyValueStore<Bytes, byte[]> waiting;
     private long releasedUpTo = EventTime.UNKNOWN;
+    /** Whether entries before {@link #releasedUpTo} are still waiting: a release was sliced and goes on. */
+    private boolean releasing;
+    /**
+     * The last entry released: every entry before it is gone, and none can come before it again (a record behind the
+     * released time goes on at once), so a scan starts there instead of wading through the deleted entries' tombstones.
+     */
+    private Bytes releasedKey;
+
+    /** Wall time one slice of a release may take; the stream thread commits between slices. */
+    static final Duration SLICE = Duration.ofMillis(300);
+    /** Entries read from the store at a time, within a slice. */
+    private static final int BATCH = 500;
+    /** How soon a sliced release goes on when no record comes to carry it. */
+    private static final Duration CONTINUE = Duration.ofMillis(10);
 
     /** Waiting records are kept in the Avro form of {@code calls} and {@code outcomes}, the topics those records are also written to. */
     public InEventTimeOrder(String stage, EventTime.Settings settings, Topic<String, PricedUsage> calls, Topic<String, TaskOutcome> outcomes) {
@@ -63,7 +83,16 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
         super.init(context);
         eventTime = EventTime.of(context, stage, settings);
         waiting = context.getStateStore(STORE);
+        // a task revived after an aborted transaction has its store as of the last commit: start from there
+        releasedUpTo = EventTime.UNKNOWN;
+        releasing = false;
+        releasedKey = null;
         context.schedule(settings.interval(), PunctuationType.WALL_CLOCK_TIME, now -> release());
+        context.schedule(CONTINUE, PunctuationType.WALL_CLOCK_TIME, now -> {
+            if (releasing) {
+                release();
+            }
+        });
     }
 
     @Override
@@ -83,19 +112,38 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
         release();
     }
 
-    /** Sends on, in order, everything before the watermark. */
+    /** Sends on, in order, everything before the watermark, or as much of it as one slice allows. */
     private void release() {
         long now = eventTime.watermark();
-        if (now == EventTime.UNKNOWN || now <= releasedUpTo) {
+        if (now != EventTime.UNKNOWN && now > releasedUpTo) {
+            releasedUpTo = now;
+            releasing = true;
+        }
+        if (!releasing) {
             return;
         }
-        releasedUpTo = now;
-        List<KeyValue<Bytes, byte[]>> due = new ArrayList<>();
-        try (KeyValueIterator<Bytes, byte[]> range = waiting.range(null, bound(now))) {
-            range.forEachRemaining(due::add);
+        long deadline = System.nanoTime() + SLICE.toNanos();
+        boolean more;
+        do {
+            more = releaseBatch();
+        } while (more && System.nanoTime() < deadline);
+        if (!more) {
+            releasing = false;
+            context().forward(new Record<>("", new TaskSignal.Tick(releasedUpTo), releasedUpTo, Watermarks.stamp(new RecordHeaders(), false)));
+        }
+    }
+
+    /** Sends on the next {@link #BATCH} entries before {@link #releasedUpTo}; true when there may be more. */
+    private boolean releaseBatch() {
+        List<KeyValue<Bytes, byte[]>> due = new ArrayList<>(BATCH);
+        try (KeyValueIterator<Bytes, byte[]> range = waiting.range(releasedKey, bound(releasedUpTo))) {
+            while (due.size() < BATCH && range.hasNext()) {
+                due.add(range.next());
+            }
         }
         for (KeyValue<Bytes, byte[]> entry : due) {
             waiting.delete(entry.key);
+            releasedKey = entry.key;
             long time = ByteBuffer.wrap(entry.key.get()).getLong() ^ Long.MIN_VALUE;
             ByteBuffer in = ByteBuffer.wrap(entry.value);
             byte kind = in.get();
@@ -108,7 +156,7 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
             Headers headers = Watermarks.stamp(new RecordHeaders(), false);
             context().forward(new Record<>(new String(key, StandardCharsets.UTF_8), signal, time, headers));
         }
-        context().forward(new Record<>("", new TaskSignal.Tick(now), now, Watermarks.stamp(new RecordHeaders(), false)));
+        return due.size() == BATCH;
     }
 
     private static long time(TaskSignal signal) {
