@@ -72,6 +72,7 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String STORM_MIN_REQUESTS = "anomaly.storm.min.requests";
     public static final String STORM_SHARE = "anomaly.storm.share";
     public static final String STORM_QUIET = "anomaly.storm.quiet.ms";
+    public static final String EARLY_WARNINGS = "anomaly.early.warnings";
     public static final String TASK_INACTIVITY_GAP = "tasks.inactivity.gap.ms";
     public static final String BUDGET_FORECAST_MIN_ELAPSED = "budgets.forecast.min.elapsed.ms";
     public static final String BUDGET_FLUSH_INTERVAL = "budgets.flush.interval.ms";
@@ -206,6 +207,12 @@ public final class TokenmeterConfig extends AbstractConfig {
             .define(STORM_QUIET, Type.LONG, Duration.ofMinutes(5).toMillis(), ConfigDef.Range.atLeast(0), Importance.LOW,
                     "A retry storm resolves after this long (event time, ms) without a storm minute; a pause shorter than this is the same storm.",
                     "Anomaly", 13, ConfigDef.Width.SHORT, "Storm: quiet")
+            .define(EARLY_WARNINGS, Type.BOOLEAN, true, Importance.MEDIUM,
+                    "Also judge runaway loops and retry storms on arrival and send early warnings to the alerts.early topic within "
+                            + "a second, for live traffic. Alerts on the alerts topic wait until event time has passed the calls (about "
+                            + "windows.grace.ms behind the newest call), so they are the same in every run, and they are the verdict: "
+                            + "a warned storm minute whose share falls again by its end gets no alert.",
+                    "Anomaly", 14, ConfigDef.Width.SHORT, "Early warnings")
             .define(TASK_INACTIVITY_GAP, Type.LONG, Duration.ofMinutes(15).toMillis(), ConfigDef.Range.atLeast(1000), Importance.MEDIUM,
                     "A task without an outcome closes as ABANDONED after this long without a call (event time, ms). A task with an "
                             + "outcome closes when the windows' grace has passed after it, so late calls still count.",

@@ -42,6 +42,7 @@ public final class TopicCatalog {
     private final Topic<String, UsageWindow> usageWindows;
     private final Topic<String, TaskCost> taskCosts;
     private final Topic<String, Alert> alerts;
+    private final Topic<String, Alert> alertsEarly;
     private final Topic<String, BudgetStatus> budgetStatus;
     private final Topic<byte[], byte[]> dlq;
     private final List<Topic<?, ?>> all;
@@ -62,9 +63,10 @@ public final class TopicCatalog {
         usageWindows = avroTopic("usage.windows", UsageWindow.class, TopicSettings.deleteAfter(partitions, QUARTER));
         taskCosts = avroTopic("task-costs", TaskCost.class, TopicSettings.deleteAfter(partitions, QUARTER));
         alerts = avroTopic("alerts", Alert.class, TopicSettings.deleteAfter(partitions, QUARTER));
+        alertsEarly = avroTopic("alerts.early", Alert.class, TopicSettings.deleteAfter(partitions, WEEK));
         budgetStatus = avroTopic("budget-status", BudgetStatus.class, TopicSettings.compacted(partitions));
         dlq = new Topic<>(prefix + "dlq", "dlq", bytes, bytes, Topic.Format.AS_RECEIVED, TopicSettings.deleteAfter(partitions, MONTH));
-        all = List.of(ingestRaw, usage, taskOutcomes, prices, budgets, pricedUsage, usageWindows, taskCosts, alerts, budgetStatus, dlq);
+        all = List.of(ingestRaw, usage, taskOutcomes, prices, budgets, pricedUsage, usageWindows, taskCosts, alerts, alertsEarly, budgetStatus, dlq);
     }
 
     private <V extends SpecificRecord> Topic<String, V> avroTopic(String catalogName, Class<V> type, TopicSettings settings) {
@@ -118,6 +120,11 @@ public final class TopicCatalog {
 
     public Topic<String, Alert> alerts() {
         return alerts;
+    }
+
+    /** Early warnings: runaway loops and retry storms judged on arrival, before event time confirms them on {@link #alerts()}. */
+    public Topic<String, Alert> alertsEarly() {
+        return alertsEarly;
     }
 
     public Topic<String, BudgetStatus> budgetStatus() {

@@ -17,6 +17,8 @@ public final class Alerts {
 
     /** Evidence key on a RESOLVED record naming when its incident fired. */
     public static final String FIRED_AT = "firedAt";
+    /** Evidence key marking an early warning (topic alerts.early): judged on arrival, before the watermark confirms it. */
+    public static final String EARLY = "early";
 
     private Alerts() {
     }
@@ -46,6 +48,22 @@ public final class Alerts {
         all.put(FIRED_AT, fired.getDetectedAt().toString());
         return Alert.newBuilder(fired).setStatus(AlertStatus.RESOLVED).setDetectedAt(resolvedAt).setWindowEnd(resolvedAt.isAfter(fired.getWindowEnd())
                 ? resolvedAt : fired.getWindowEnd()).setMessage(message).setEvidence(all).build();
+    }
+
+    /**
+     * The early warning of {@code alert}: same key and scope, marked {@link #EARLY}, its message saying that the
+     * confirmed alert follows when event time has passed the call.
+     */
+    static Alert early(Alert alert) {
+        Map<String, String> evidence = new LinkedHashMap<>(alert.getEvidence());
+        evidence.put(EARLY, "true");
+        return Alert.newBuilder(alert).setMessage("Early warning (to be confirmed when event time passes it): " + alert.getMessage())
+                .setEvidence(evidence).build();
+    }
+
+    /** Whether {@code alert} is an early warning rather than a confirmed alert. */
+    public static boolean isEarly(Alert alert) {
+        return "true".equals(alert.getEvidence().get(EARLY));
     }
 
     static String usd(long nanos) {

@@ -9,7 +9,7 @@ import java.time.Duration;
  */
 public record AnomalySettings(int maxCalls, Duration callsWindow, int repeatedPrompts, Duration repeatsWindow, long maxTaskTokens,
                               Duration quiet, double spikeZ, double spikeAlpha, Duration spikeWarmup, long spikeMinTokens,
-                              int stormMinRequests, double stormShare, Duration stormQuiet) {
+                              int stormMinRequests, double stormShare, Duration stormQuiet, boolean earlyWarnings) {
 
     public static AnomalySettings from(TokenmeterConfig config) {
         return new AnomalySettings(
@@ -25,6 +25,7 @@ public record AnomalySettings(int maxCalls, Duration callsWindow, int repeatedPr
                 config.getLong(TokenmeterConfig.SPIKE_MIN_TOKENS),
                 config.getInt(TokenmeterConfig.STORM_MIN_REQUESTS),
                 config.getDouble(TokenmeterConfig.STORM_SHARE),
-                Duration.ofMillis(config.getLong(TokenmeterConfig.STORM_QUIET)));
+                Duration.ofMillis(config.getLong(TokenmeterConfig.STORM_QUIET)),
+                config.getBoolean(TokenmeterConfig.EARLY_WARNINGS));
     }
 }

@@ -35,11 +35,11 @@ public final class AnomalyTopology {
     }
 
     /**
-     * {@code priced}: the usage stage's priced calls; {@code signals}: its calls and outcomes in event-time order
-     * ({@link io.tokenmeter.streams.InEventTimeOrder}). The storm and unpriced detectors have event-time stores of their own.
+     * {@code priced}: the usage stage's priced calls; {@code arriving}: its calls and outcomes as they arrive (for the
+     * early warnings); {@code signals}: the same in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}). The storm and unpriced detectors have event-time stores of their own.
      */
-    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskSignal> signals,
-                             TopicCatalog topics, AnomalySettings settings, PipelineMetrics metrics, String stage, EventTime.Settings eventTime,
+    public static void build(StreamsBuilder builder, KStream<String, PricedUsage> priced, KStream<String, TaskSignal> arriving,
+                             KStream<String, TaskSignal> signals, TopicCatalog topics, AnomalySettings settings, PipelineMetrics metrics, String stage, EventTime.Settings eventTime,
                              int stagePartitions) {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunawayLoopDetector.STORE), Serdes.String(),
                 RunawayState.SERDE).withCachingEnabled());
@@ -66,6 +66,19 @@ public final class AnomalyTopology {
                 .repartition(Repartitioned.with(Serdes.String(), StormCounts.SERDE).withName(STORM_COUNTS_BY_DEPLOYMENT))
                 .process(() -> new RetryStormDetector(settings, metrics, eventTime), Named.as("anomaly-retry-storm"),
                         EventTime.stores(RetryStormDetector.STAGE, RetryStormDetector.STORE));
+
+        if (settings.earlyWarnings()) {
+            // small (live tasks only) and read on every call: in memory, changelogged
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RunawayLoopDetector.EARLY_STORE), Serdes.String(),
+                    RunawayState.SERDE).withCachingEnabled());
+            KStream<String, Alert> earlyLoops = arriving.process(() -> RunawayLoopDetector.early(settings, metrics, stage, eventTime),
+                    Named.as("anomaly-runaway-loop-early"), EventTime.stores(stage, RunawayLoopDetector.EARLY_STORE));
+            earlyLoops.merge(storms.filter((key, alert) -> Alerts.isEarly(alert), Named.as("anomaly-retry-storm-early")),
+                            Named.as("anomaly-merge-early"))
+                    .to(topics.alertsEarly().name(), Produced.with(topics.alertsEarly().keySerde(), topics.alertsEarly().valueSerde())
+                            .withName("anomaly-early-warnings-sink"));
+            storms = storms.filterNot((key, alert) -> Alerts.isEarly(alert), Named.as("anomaly-retry-storm-confirmed"));
+        }
 
         KStream<String, Alert> unpriced = priced
                 .process(() -> new UnpricedCalls(stage, eventTime, stagePartitions, metrics), Named.as(UnpricedCalls.NAME), EventTime.stores(stage))

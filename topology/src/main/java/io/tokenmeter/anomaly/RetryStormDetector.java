@@ -29,6 +29,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * partial counts before it) has passed its end: then every on-time count of it has arrived, and the minutes are judged
  * in order, so the verdicts depend on the data alone. Storm minutes are one incident until {@code stormQuiet} passes
  * without one, so a storm that pauses for a minute is still the same storm for on-call.
+ *
+ * <p>Early warnings: the partial counts come every {@link StormPartials#FLUSH}, so this detector also knows the minute
+ * as it fills. When the counts so far already make a storm, and the deployment has neither a firing alert nor a warning
+ * out, it sends an early warning (marked {@link Alerts#EARLY}, for {@code alerts.early}) at once, for live minutes only
+ * (less than the allowed lateness behind the wall clock). The warning is provisional: more successful calls in the same
+ * minute can still bring the share under the line; the minute's verdict, as the watermark passes it, decides.
  */
 final class RetryStormDetector extends ContextualProcessor<String, StormCounts, String, Alert> {
 
@@ -39,6 +45,7 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
     private final AnomalySettings settings;
     private final PipelineMetrics metrics;
     private final EventTime.Settings eventTimeSettings;
+    private final boolean earlyWarnings;
     private EventTime eventTime;
     private long judgedMinute = Long.MIN_VALUE;
     private KeyValueStore<String, StormState> deployments;
@@ -47,6 +54,7 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
         this.settings = settings;
         this.metrics = metrics;
         this.eventTimeSettings = eventTimeSettings;
+        this.earlyWarnings = settings.earlyWarnings();
     }
 
     @Override
@@ -73,16 +81,28 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
             state = new StormState();
             state.judgedBefore = counts.minute;
         }
+        StormCounts minute = state.minutes.get(counts.minute);
         if (counts.minute < state.judgedBefore) {
             metrics.behindWatermark("anomaly-retry-storm"); // a minute already judged: its verdict stands
             return;
         }
-        state.minutes.computeIfAbsent(counts.minute, start -> {
-            StormCounts empty = new StormCounts();
-            empty.minute = start;
-            return empty;
-        }).add(counts);
+        if (minute == null) {
+            minute = new StormCounts();
+            minute.minute = counts.minute;
+            state.minutes.put(minute.minute, minute);
+        }
+        minute.add(counts);
+        if (earlyWarnings && state.firing == null && state.earlyMinute == StormState.NONE && isStorm(minute) && isLive(minute)) {
+            state.earlyMinute = minute.minute;
+            Alert early = Alerts.early(fire(minute, deployment, minute.latest));
+            metrics.earlyWarning(early);
+            context().forward(new Record<>(early.getDedupKey(), early, early.getDetectedAt().toEpochMilli()));
+        }
         deployments.put(deployment, state);
+    }
+
+    private boolean isLive(StormCounts minute) {
+        return context().currentSystemTimeMs() - (minute.minute + MINUTE) <= eventTimeSettings.lateness().toMillis();
     }
 
     private boolean isStorm(StormCounts minute) {
@@ -104,6 +124,9 @@ final class RetryStormDetector extends ContextualProcessor<String, StormCounts, 
                 judge(state, deployment, minute, minute.minute + MINUTE); // judged as the minute ends
             }
             state.judgedBefore = current;
+        }
+        if (state.earlyMinute != StormState.NONE && state.earlyMinute < state.judgedBefore) {
+            state.earlyMinute = StormState.NONE; // the warned minute has its verdict: a firing alert, or none and a later minute may warn again
         }
         resolveIfQuiet(state, deployment, current);
         state.minutes.headMap(state.judgedBefore).clear();

@@ -3,11 +3,13 @@ package io.tokenmeter.anomaly;
 import io.tokenmeter.streams.TaskSignal;
 
 import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AlertStatus;
 import io.tokenmeter.event.AlertType;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.event.TaskOutcome;
 import io.tokenmeter.event.UsageEvent;
+import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.Watermarks;
 import java.time.Duration;
@@ -34,10 +36,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * same sequence in every run. A task's own quiet period and idle time are settled when its next signal comes, at that
  * signal's time; a sweep on each new minute of event time resolves the loops that go quiet with no signal after them.
  * Calls that were late where they entered are not judged ({@code tokenmeter_late_at_source_total}).
+ *
+ * <p>The same rules also run {@linkplain #early early}, on the calls as they arrive, for early warnings on
+ * {@code alerts.early}: a call that crosses a rule in arrival order crosses it in event-time order too (each rule counts
+ * calls that exist, and more calls never undo a count), so the confirmed alert follows, unless the task ended or went
+ * quiet in between in event time. The early instance keeps its own store and resolves silently.
  */
 final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, String, Alert> {
 
     static final String STORE = "anomaly-runaway-store";
+    static final String EARLY_STORE = "anomaly-runaway-early-store";
     static final String RULE_CALLS = "calls-per-window";
     static final String RULE_REPEATS = "repeated-prompt";
     static final String RULE_TOKENS = "tokens-per-task";
@@ -47,23 +55,47 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
 
     private final AnomalySettings settings;
     private final PipelineMetrics metrics;
+    /** The stage and event-time settings of the early instance; null for the instance that sends confirmed alerts. */
+    private final String earlyStage;
+    private final EventTime.Settings earlyEventTime;
+    private EventTime eventTime;
     private long sweptMinute = Long.MIN_VALUE;
     private KeyValueStore<String, RunawayState> tasks;
 
+    /** The detector of confirmed alerts, fed in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}). */
     RunawayLoopDetector(AnomalySettings settings, PipelineMetrics metrics) {
+        this(settings, metrics, null, null);
+    }
+
+    private RunawayLoopDetector(AnomalySettings settings, PipelineMetrics metrics, String earlyStage, EventTime.Settings earlyEventTime) {
         this.settings = settings;
         this.metrics = metrics;
+        this.earlyStage = earlyStage;
+        this.earlyEventTime = earlyEventTime;
+    }
+
+    /**
+     * The early-warning detector, fed the calls and outcomes of {@code stage} as they arrive. It judges only live calls,
+     * those less than the allowed lateness behind the wall clock: replayed history waits for its confirmed alerts.
+     */
+    static RunawayLoopDetector early(AnomalySettings settings, PipelineMetrics metrics, String stage, EventTime.Settings eventTime) {
+        return new RunawayLoopDetector(settings, metrics, stage, eventTime);
     }
 
     @Override
     public void init(ProcessorContext<String, Alert> context) {
         super.init(context);
-        tasks = context.getStateStore(STORE);
+        tasks = context.getStateStore(earlyStage == null ? STORE : EARLY_STORE);
+        if (earlyStage != null) {
+            eventTime = EventTime.of(context, earlyStage, earlyEventTime);
+        }
     }
 
     @Override
     public void process(Record<String, TaskSignal> record) {
-        if (record.value() instanceof TaskSignal.Tick tick) {
+        if (earlyStage != null) {
+            processEarly(record);
+        } else if (record.value() instanceof TaskSignal.Tick tick) {
             long minute = Math.floorDiv(tick.watermark(), 60_000L);
             if (minute > sweptMinute) {
                 sweptMinute = minute;
@@ -76,6 +108,26 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         } else if (record.value() instanceof TaskSignal.Ended ended) {
             ended(ended.outcome());
         }
+    }
+
+    private void processEarly(Record<String, TaskSignal> record) {
+        long now = eventTime.watermark();
+        if (now != EventTime.UNKNOWN && Math.floorDiv(now, 60_000L) > sweptMinute) {
+            sweptMinute = Math.floorDiv(now, 60_000L);
+            sweep(now); // forgets what the stage's event time has left behind
+        }
+        if (Watermarks.isLate(record.headers())) {
+            return;
+        }
+        if (record.value() instanceof TaskSignal.Call call && isLive(call.priced().getUsage().getTimestamp().toEpochMilli())) {
+            call(call.priced());
+        } else if (record.value() instanceof TaskSignal.Ended ended) {
+            ended(ended.outcome());
+        }
+    }
+
+    private boolean isLive(long time) {
+        return context().currentSystemTimeMs() - time <= earlyEventTime.lateness().toMillis();
     }
 
     /** Settles, at event time {@code now}, what the task's own quiet period or idle time has decided since its last call. */
@@ -112,6 +164,10 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         record(state, usage, time);
         if (state.firing == null) {
             Alert alert = evaluate(state, usage, time);
+            if (alert == null && state.lastSeen > time) {
+                // a call that came late to the early instance can complete a window that ends at a later call
+                alert = evaluate(state, usage, state.lastSeen);
+            }
             if (alert != null) {
                 state.firing = alert;
                 emit(alert);
@@ -120,15 +176,17 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         tasks.put(key, state);
     }
 
+    /** Adds the call to the state's recent calls and prompts, in time order (in arrival order for the early instance). */
     private void record(RunawayState state, UsageEvent usage, long time) {
-        state.recentCalls.add(time);
+        state.recentCalls.add(insertionPoint(state.recentCalls, time), time);
         while (state.recentCalls.size() > settings.maxCalls() + 1) {
             state.recentCalls.remove(0);
         }
         if (countsAsRepeat(usage)) {
-            state.promptHashes.add(usage.getPromptHash());
-            state.promptTimes.add(time);
-            long oldest = time - settings.repeatsWindow().toMillis();
+            int at = insertionPoint(state.promptTimes, time);
+            state.promptHashes.add(at, usage.getPromptHash());
+            state.promptTimes.add(at, time);
+            long oldest = state.promptTimes.get(state.promptTimes.size() - 1) - settings.repeatsWindow().toMillis();
             while (!state.promptTimes.isEmpty() && (state.promptTimes.get(0) <= oldest || state.promptTimes.size() > RunawayState.MAX_PROMPTS)) {
                 state.promptTimes.remove(0);
                 state.promptHashes.remove(0);
@@ -140,6 +198,15 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         if (!state.models.contains(usage.getModel()) && state.models.size() < RunawayState.MAX_MODELS) {
             state.models.add(usage.getModel());
         }
+    }
+
+    /** After the last element not later than {@code time}: at the end when calls come in time order. */
+    private static int insertionPoint(List<Long> times, long time) {
+        int at = times.size();
+        while (at > 0 && times.get(at - 1) > time) {
+            at--;
+        }
+        return at;
     }
 
     /** The first rule this call breaks, as a firing alert; null when none. */
@@ -260,8 +327,14 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
     }
 
     private void emit(Alert alert) {
-        metrics.alert(alert);
-        context().forward(new Record<>(alert.getDedupKey(), alert, alert.getDetectedAt().toEpochMilli()));
+        if (earlyStage == null) {
+            metrics.alert(alert);
+            context().forward(new Record<>(alert.getDedupKey(), alert, alert.getDetectedAt().toEpochMilli()));
+        } else if (alert.getStatus() == AlertStatus.FIRING) {
+            Alert early = Alerts.early(alert);
+            metrics.earlyWarning(early);
+            context().forward(new Record<>(early.getDedupKey(), early, early.getDetectedAt().toEpochMilli()));
+        } // the early instance resolves silently: the confirmed alert resolves on alerts
     }
 
     private static String count(long value) {

@@ -22,8 +22,13 @@ final class StormState {
     /** Minutes before this belong to an incident that has resolved: late counts for them start no new one. */
     long resolvedBefore = Long.MIN_VALUE;
     Alert firing;
+    /** The minute an early warning went out for, until its verdict; {@link #NONE} when no warning is out. */
+    long earlyMinute = NONE;
 
-    static final StateSerde<StormState> SERDE = new StateSerde<>(3, StormState::write, StormState::read);
+    static final long NONE = Long.MIN_VALUE;
+
+    static final StateSerde<StormState> SERDE = new StateSerde<>(4, StormState::write, in -> read(in, true))
+            .readingAlso(3, in -> read(in, false));
 
     private static void write(StormState s, DataOutput out) throws IOException {
         out.writeShort(s.minutes.size());
@@ -36,9 +41,10 @@ final class StormState {
         out.writeLong(s.lastStormMinute);
         out.writeLong(s.resolvedBefore);
         StateSerde.writeAlert(out, s.firing);
+        out.writeLong(s.earlyMinute);
     }
 
-    private static StormState read(DataInput in) throws IOException {
+    private static StormState read(DataInput in, boolean withEarlyMinute) throws IOException {
         StormState s = new StormState();
         for (int i = in.readShort(); i > 0; i--) {
             byte[] bytes = new byte[in.readInt()];
@@ -50,6 +56,9 @@ final class StormState {
         s.lastStormMinute = in.readLong();
         s.resolvedBefore = in.readLong();
         s.firing = StateSerde.readAlert(in);
+        if (withEarlyMinute) {
+            s.earlyMinute = in.readLong();
+        }
         return s;
     }
 }

@@ -270,6 +270,11 @@ public final class StreamsService implements AutoCloseable {
     }
 
     /** The service's own counters (tokens, cost, dead letters, late records, duplicates). */
+    /** Changelog records restored into this instance's stores since it started. */
+    public long restoredRecords() {
+        return restore.restored();
+    }
+
     public PipelineMetrics metrics() {
         return metrics;
     }

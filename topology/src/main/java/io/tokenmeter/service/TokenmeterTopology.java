@@ -76,12 +76,12 @@ public final class TokenmeterTopology {
                 USAGE_STAGE);
         // the per-task processors read the calls and outcomes once, in event-time order
         builder.addStateStore(InEventTimeOrder.store());
-        KStream<String, TaskSignal> inOrder = priced.mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("usage-task-calls"))
-                .merge(outcomes.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("usage-task-outcomes")), Named.as("usage-task-signals"))
-                .process(() -> new InEventTimeOrder(USAGE_STAGE, eventTime, topics.pricedUsage(), topics.taskOutcomes()),
+        KStream<String, TaskSignal> arriving = priced.mapValues(p -> (TaskSignal) new TaskSignal.Call(p), Named.as("usage-task-calls"))
+                .merge(outcomes.mapValues(o -> (TaskSignal) new TaskSignal.Ended(o), Named.as("usage-task-outcomes")), Named.as("usage-task-signals"));
+        KStream<String, TaskSignal> inOrder = arriving.process(() -> new InEventTimeOrder(USAGE_STAGE, eventTime, topics.pricedUsage(), topics.taskOutcomes()),
                         Named.as(InEventTimeOrder.NAME), EventTime.stores(USAGE_STAGE, InEventTimeOrder.STORE));
         int usageTasks = partitions.usageStage();
-        AnomalyTopology.build(builder, priced, inOrder, topics, AnomalySettings.from(config), metrics, USAGE_STAGE, eventTime, usageTasks);
+        AnomalyTopology.build(builder, priced, arriving, inOrder, topics, AnomalySettings.from(config), metrics, USAGE_STAGE, eventTime, usageTasks);
         TaskTopology.build(builder, inOrder, topics, TaskTopology.Settings.from(config), metrics);
         BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, partitions.internal(), USAGE_STAGE, eventTime, usageTasks);
         Topology topology = builder.build(streamsProperties);

@@ -69,6 +69,14 @@ public final class PipelineMetrics {
                 .register(registry)).increment();
     }
 
+    /** Counts one early warning (topic alerts.early) by type. */
+    public void earlyWarning(Alert alert) {
+        alerts.computeIfAbsent("early/" + alert.getType(), k -> Counter.builder("tokenmeter.early.warnings")
+                .description("Early warnings: incidents seen on arrival, before event time confirms them as alerts, by type")
+                .tags("type", alert.getType().name())
+                .register(registry)).increment();
+    }
+
     /** Counts one closed task by use case, tenant and status, with its cost (for cost per successful task in PromQL). */
     public void taskClosed(io.tokenmeter.event.TaskCost task) {
         String useCase = capped("use_case", task.getUseCase());

@@ -146,4 +146,48 @@ class RetryStormDetectorTest {
 
         assertThat(stormsSettledTo(10)).isEmpty();
     }
+
+    private List<Alert> earlyWarnings() {
+        harness.tick();
+        return harness.values(harness.topics.alertsEarly()).stream().filter(a -> a.getType() == AlertType.RETRY_STORM).toList();
+    }
+
+    @Test
+    void aLiveStormMinuteIsWarnedOfWhileItFillsAndConfirmedWithTheSameKeyWhenItEnds() {
+        minute(0, 80, 40);
+
+        List<Alert> early = earlyWarnings();
+        assertThat(early).singleElement().satisfies(alert -> {
+            assertThat(alert.getEvidence()).containsEntry(Alerts.EARLY, "true").containsEntry("requests", "80");
+            assertThat(alert.getMessage()).startsWith("Early warning");
+        });
+        assertThat(storms()).as("the minute is judged when the watermark passes its end").isEmpty();
+
+        minute(1, 80, 40);
+        assertThat(earlyWarnings()).as("one warning per incident").isEmpty();
+        assertThat(stormsSettledTo(1)).singleElement().satisfies(alert -> {
+            assertThat(alert.getDedupKey()).isEqualTo(early.get(0).getDedupKey());
+            assertThat(Alerts.isEarly(alert)).isFalse();
+        });
+    }
+
+    @Test
+    void aWarnedMinuteWhoseShareFallsByItsEndGetsNoAlertAndALaterStormIsWarnedOfAgain() {
+        // a burst of 429s in the first seconds: a storm so far
+        for (int i = 0; i < 50; i++) {
+            harness.usage(usage("burst" + i, T0.plusMillis(100L * i).toString()).setTenant("wingtip").setTaskId("b" + i)
+                    .setStatusCode(429).setInputTokens(100).build());
+        }
+        assertThat(earlyWarnings()).hasSize(1);
+        // then the rest of the minute is calm: 350 answered calls
+        for (int i = 0; i < 350; i++) {
+            harness.usage(usage("calm" + i, T0.plusSeconds(10).plusMillis(100L * i).toString()).setTenant("contoso").setTaskId("c" + i)
+                    .setStatusCode(200).setInputTokens(100).build());
+        }
+        assertThat(stormsSettledTo(1)).as("50 of 400 is 12.5 %: no storm").isEmpty();
+
+        minute(3, 80, 40);
+        assertThat(earlyWarnings()).as("the first warning had its verdict: a new storm is warned of").singleElement()
+                .satisfies(alert -> assertThat(alert.getWindowStart()).isEqualTo(T0.plus(Duration.ofMinutes(3))));
+    }
 }

@@ -258,4 +258,79 @@ class RunawayLoopDetectorTest {
         calls.forEach(harness::usage);
         return alerts(harness, Instant.parse("2025-06-02T10:00:00Z"));
     }
+
+    private List<Alert> earlyWarnings() {
+        return earlyWarnings(harness);
+    }
+
+    private static List<Alert> earlyWarnings(TopologyHarness harness) {
+        return harness.values(harness.topics.alertsEarly()).stream().filter(a -> a.getType() == AlertType.RUNAWAY_LOOP).toList();
+    }
+
+    @Test
+    void aLiveLoopIsWarnedOfOnArrivalAndConfirmedWithTheSameKeyOnceEventTimePassesIt() {
+        // the harness's wall clock is 2025-06-01T00:00Z: calls after it are live
+        for (int i = 0; i < 4; i++) {
+            harness.usage(call("task-live", i, T0.plusSeconds(20L * i), "same-prompt", 500));
+        }
+        assertThat(earlyWarnings()).as("four repeats are no loop yet").isEmpty();
+
+        harness.usage(call("task-live", 4, T0.plusSeconds(80), "same-prompt", 500));
+
+        List<Alert> early = earlyWarnings();
+        assertThat(early).singleElement().satisfies(alert -> {
+            assertThat(alert.getStatus()).isEqualTo(AlertStatus.FIRING);
+            assertThat(alert.getRule()).isEqualTo(RunawayLoopDetector.RULE_REPEATS);
+            assertThat(alert.getEvidence()).containsEntry(Alerts.EARLY, "true");
+            assertThat(alert.getMessage()).startsWith("Early warning");
+        });
+        assertThat(loops(harness)).as("the confirmed alert waits for the watermark").isEmpty();
+
+        List<Alert> confirmed = alertsSettledTo(T0.plus(Duration.ofMinutes(3)));
+        assertThat(confirmed).singleElement().satisfies(alert -> {
+            assertThat(alert.getDedupKey()).isEqualTo(early.get(0).getDedupKey());
+            assertThat(Alerts.isEarly(alert)).isFalse();
+        });
+        assertThat(earlyWarnings()).as("warned once; the early instance resolves silently").isEmpty();
+    }
+
+    @Test
+    void callsArrivingOutOfOrderAreWarnedOfOnTheArrivalThatCompletesTheLoop() {
+        int[] arrival = {3, 0, 4, 1};
+        for (int i : arrival) {
+            harness.usage(call("task-shuffled", i, T0.plusSeconds(30L * i), "same-prompt", 500));
+        }
+        assertThat(earlyWarnings()).isEmpty();
+
+        harness.usage(call("task-shuffled", 2, T0.plusSeconds(60), "same-prompt", 500));
+
+        assertThat(earlyWarnings()).singleElement().satisfies(alert -> assertThat(alert.getObserved()).isEqualTo(5.0));
+        assertThat(alertsSettledTo(T0.plus(Duration.ofMinutes(5)))).singleElement()
+                .satisfies(alert -> assertThat(alert.getObserved()).isEqualTo(5.0));
+    }
+
+    @Test
+    void replayedHistoryIsNotWarnedOfButStillAlerted() {
+        Instant yesterday = TopologyHarness.CLOCK_TIME.minus(Duration.ofHours(14));
+        for (int i = 0; i < 5; i++) {
+            harness.usage(call("task-history", i, yesterday.plusSeconds(20L * i), "same-prompt", 500));
+        }
+
+        assertThat(earlyWarnings()).isEmpty();
+        assertThat(alertsSettledTo(yesterday.plus(Duration.ofMinutes(3)))).singleElement()
+                .satisfies(alert -> assertThat(alert.getRule()).isEqualTo(RunawayLoopDetector.RULE_REPEATS));
+    }
+
+    @Test
+    void earlyWarningsCanBeTurnedOff() {
+        try (TopologyHarness quiet = new TopologyHarness(java.util.Map.of(io.tokenmeter.config.TokenmeterConfig.EARLY_WARNINGS, false))) {
+            quiet.prices(gpt4o());
+            for (int i = 0; i < 5; i++) {
+                quiet.usage(call("task-quiet", i, T0.plusSeconds(20L * i), "same-prompt", 500));
+            }
+
+            assertThat(earlyWarnings(quiet)).isEmpty();
+            assertThat(alerts(quiet, T0.plus(Duration.ofMinutes(3)))).hasSize(1);
+        }
+    }
 }
