@@ -68,8 +68,8 @@ public final class AnomalyTopology {
                         EventTime.stores(RetryStormDetector.STAGE, RetryStormDetector.STORE));
 
         if (settings.earlyWarnings()) {
-            // small (live tasks only) and read on every call: in memory, changelogged
-            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(RunawayLoopDetector.EARLY_STORE), Serdes.String(),
+            // live tasks only, but with many open tasks that is still many: on disk like the other detectors' state
+            builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(RunawayLoopDetector.EARLY_STORE), Serdes.String(),
                     RunawayState.SERDE).withCachingEnabled());
             KStream<String, Alert> earlyLoops = arriving.process(() -> RunawayLoopDetector.early(settings, metrics, stage, eventTime),
                     Named.as("anomaly-runaway-loop-early"), EventTime.stores(stage, RunawayLoopDetector.EARLY_STORE));

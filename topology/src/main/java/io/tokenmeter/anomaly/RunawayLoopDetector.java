@@ -51,6 +51,8 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
     static final String RULE_TOKENS = "tokens-per-task";
     /** A task with no call for this long and no incident is forgotten (its token total with it). */
     private static final Duration IDLE_TTL = Duration.ofHours(24);
+    /** How long a quiet task is kept here: a day, or for early warnings only as long as a window or a quiet period lasts. */
+    private final long idleTtl;
     private static final char SEPARATOR = '\u001F';
 
     private final AnomalySettings settings;
@@ -72,6 +74,9 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         this.metrics = metrics;
         this.earlyStage = earlyStage;
         this.earlyEventTime = earlyEventTime;
+        // the early instance keeps only live tasks, and only while they can still loop: many open tasks must not fill it
+        this.idleTtl = earlyStage == null ? IDLE_TTL.toMillis()
+                : Math.max(settings.quiet().toMillis(), Math.max(settings.callsWindow().toMillis(), settings.repeatsWindow().toMillis()));
     }
 
     /**
@@ -138,7 +143,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
             resolveQuiet(state);
         }
-        if (state.firing == null && state.lastSeen + IDLE_TTL.toMillis() <= now) {
+        if (state.firing == null && state.lastSeen + idleTtl <= now) {
             tasks.delete(key);
             return null;
         }
@@ -280,7 +285,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
                 RunawayState state = task.value;
                 if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
                     changed.add(KeyValue.pair(task.key, state));
-                } else if (state.firing == null && state.lastSeen + IDLE_TTL.toMillis() <= now) {
+                } else if (state.firing == null && state.lastSeen + idleTtl <= now) {
                     forget.add(task.key);
                 }
             }
