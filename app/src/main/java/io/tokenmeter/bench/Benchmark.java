@@ -63,7 +63,7 @@ public final class Benchmark {
     }
 
     /** One document with its key. */
-    private record Doc(byte[] key, byte[] value, boolean usage) {
+    record Doc(byte[] key, byte[] value, boolean usage) {
     }
 
     /** Events per second of event time in the generated data: the throughput the benchmark aims at. */
@@ -89,18 +89,12 @@ public final class Benchmark {
             // recent times: older records would be deleted by the topics' time retention while the benchmark runs
             Instant origin = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(Duration.ofMinutes(30));
             Generator generator = new Generator(new DemoWorkload(options.seed(), origin), origin);
-            DocFile warmup = DocFile.write(dir.resolve("warmup.docs"), generator, options.warmup());
-            DocFile docs = DocFile.write(dir.resolve("measured.docs"), generator, options.events());
+            DocFile warmup = DocFile.write(dir.resolve("warmup.docs"), generator::next, options.warmup());
+            DocFile docs = DocFile.write(dir.resolve("measured.docs"), generator::next, options.events());
             long usageCount = docs.usage();
             Map<String, String> values = new HashMap<>(options.settings());
+            values.putAll(onStack(stack, "tokenmeter-bench", dir.resolve("streams"), options.partitions()));
             values.putAll(Map.of(
-                    TokenmeterConfig.BOOTSTRAP_SERVERS, stack.bootstrapServers(),
-                    TokenmeterConfig.SCHEMA_REGISTRY_URL, stack.registryUrl(),
-                    TokenmeterConfig.APPLICATION_ID, "tokenmeter-bench",
-                    TokenmeterConfig.STATE_DIR, dir.resolve("streams").toString(),
-                    TokenmeterConfig.HTTP_PORT, "0",
-                    TokenmeterConfig.TOPIC_REPLICATION, "1",
-                    TokenmeterConfig.TOPIC_PARTITIONS, Integer.toString(options.partitions()),
                     TokenmeterConfig.STREAM_THREADS, Integer.toString(options.threads()),
                     TokenmeterConfig.PROCESSING_GUARANTEE, options.guarantee(),
                     TokenmeterConfig.COMMIT_INTERVAL, Long.toString(options.commitIntervalMs())));
@@ -156,6 +150,18 @@ public final class Benchmark {
         }
     }
 
+    /** The settings of a service under test on {@code stack}: its own application id and state, any free HTTP port. */
+    static Map<String, String> onStack(EmbeddedStack stack, String applicationId, Path stateDir, int partitions) {
+        return Map.of(
+                TokenmeterConfig.BOOTSTRAP_SERVERS, stack.bootstrapServers(),
+                TokenmeterConfig.SCHEMA_REGISTRY_URL, stack.registryUrl(),
+                TokenmeterConfig.APPLICATION_ID, applicationId,
+                TokenmeterConfig.STATE_DIR, stateDir.toString(),
+                TokenmeterConfig.HTTP_PORT, "0",
+                TokenmeterConfig.TOPIC_REPLICATION, "1",
+                TokenmeterConfig.TOPIC_PARTITIONS, Integer.toString(partitions));
+    }
+
     /**
      * The demo workload's documents, re-stamped as if they arrived at {@link #EVENT_TIME_RATE} per second: the demo
      * spreads 20,000 events over a day, which would make every window close after a handful of events.
@@ -192,11 +198,11 @@ public final class Benchmark {
     /** Generated documents in a file (key, value and kind, length-prefixed), read back as they are sent. */
     record DocFile(Path file, int count, long usage) implements Iterable<Doc> {
 
-        static DocFile write(Path file, Generator generator, int count) throws IOException {
+        static DocFile write(Path file, java.util.function.Supplier<Doc> generator, int count) throws IOException {
             long usage = 0;
             try (DataOutputStream out = new DataOutputStream(new BufferedOutputStream(Files.newOutputStream(file), 1 << 16))) {
                 for (int i = 0; i < count; i++) {
-                    Doc doc = generator.next();
+                    Doc doc = generator.get();
                     out.writeInt(doc.key().length);
                     out.write(doc.key());
                     out.writeInt(doc.value().length);
@@ -263,6 +269,12 @@ public final class Benchmark {
      * {@code out} (committed records only when {@code committed}).
      */
     private Duration move(TokenmeterConfig config, Iterable<Doc> docs, String in, String out, long expected, boolean committed) throws Exception {
+        return move(config, docs, in, out, expected, committed, options.timeout());
+    }
+
+    /** As {@link #move(TokenmeterConfig, Iterable, String, String, long, boolean)}, giving up after {@code timeout}. */
+    static Duration move(TokenmeterConfig config, Iterable<Doc> docs, String in, String out, long expected, boolean committed, Duration timeout)
+            throws Exception {
         Map<String, Object> props = new HashMap<>(config.kafkaClientProperties());
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, committed ? "read_committed" : "read_uncommitted");
         props.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 5000);
@@ -275,10 +287,10 @@ public final class Benchmark {
             Instant start = Instant.now();
             Thread sender = new Thread(() -> send(config, docs, in), "bench-producer");
             sender.start();
-            Instant deadline = start.plus(options.timeout());
+            Instant deadline = start.plus(timeout);
             while (received.get() < expected) {
                 if (Instant.now().isAfter(deadline)) {
-                    throw new IllegalStateException("timed out after " + options.timeout().toSeconds() + " s: " + received.get() + " of "
+                    throw new IllegalStateException("timed out after " + timeout.toSeconds() + " s: " + received.get() + " of "
                             + expected + " records reached " + out);
                 }
                 received.addAndGet(consumer.poll(Duration.ofMillis(100)).count());
