@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -62,7 +63,10 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
     private final EventTime.Settings earlyEventTime;
     private EventTime eventTime;
     private long sweptMinute = Long.MIN_VALUE;
+    private long sweptHour = Long.MIN_VALUE;
     private KeyValueStore<String, RunawayState> tasks;
+    /** The tasks with a firing loop, in key order, mirroring the store: the sweep each minute looks at these alone. */
+    private final TreeSet<String> firing = new TreeSet<>();
 
     /** The detector of confirmed alerts, fed in event-time order ({@link io.tokenmeter.streams.InEventTimeOrder}). */
     RunawayLoopDetector(AnomalySettings settings, PipelineMetrics metrics) {
@@ -91,6 +95,14 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
     public void init(ProcessorContext<String, Alert> context) {
         super.init(context);
         tasks = context.getStateStore(earlyStage == null ? STORE : EARLY_STORE);
+        firing.clear(); // a revived task reloads from its store as of the last commit
+        try (KeyValueIterator<String, RunawayState> all = tasks.all()) {
+            all.forEachRemaining(task -> {
+                if (task.value.firing != null) {
+                    firing.add(task.key);
+                }
+            });
+        }
         if (earlyStage != null) {
             eventTime = EventTime.of(context, earlyStage, earlyEventTime);
         }
@@ -142,6 +154,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         }
         if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
             resolveQuiet(state);
+            firing.remove(key);
         }
         if (state.firing == null && state.lastSeen + idleTtl <= now) {
             tasks.delete(key);
@@ -175,6 +188,7 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
             }
             if (alert != null) {
                 state.firing = alert;
+                firing.add(key);
                 emit(alert);
             }
         }
@@ -271,28 +285,41 @@ final class RunawayLoopDetector extends ContextualProcessor<String, TaskSignal, 
         if (state.firing != null) {
             Instant at = outcome.getTimestamp();
             resolve(state, at, "task " + outcome.getTaskId() + " ended (" + outcome.getStatus() + ")", "task-ended");
+            firing.remove(key);
         }
         tasks.delete(key);
     }
 
-    /** Resolves loops that went quiet and forgets idle tasks, as this detector's event time passes. */
+    /**
+     * Resolves loops that went quiet, as this detector's event time passes each minute; forgets idle tasks once an hour
+     * (a task's next signal settles its own state anyway, so when the sweep forgets it changes nothing but the store's
+     * size). A replay moves event time by minutes per second: a scan of every task on each of them would cost more
+     * than the calls.
+     */
     private void sweep(long now) {
-        List<KeyValue<String, RunawayState>> changed = new ArrayList<>();
+        for (String key : List.copyOf(firing)) {
+            RunawayState state = tasks.get(key);
+            if (state == null || state.firing == null) {
+                firing.remove(key);
+            } else if (state.lastSeen + settings.quiet().toMillis() <= now) {
+                resolveQuiet(state);
+                firing.remove(key);
+                tasks.put(key, state);
+            }
+        }
+        long hour = Math.floorDiv(now, 3_600_000L);
+        if (hour <= sweptHour) {
+            return;
+        }
+        sweptHour = hour;
         List<String> forget = new ArrayList<>();
         try (KeyValueIterator<String, RunawayState> all = tasks.all()) {
             while (all.hasNext()) {
                 KeyValue<String, RunawayState> task = all.next();
-                RunawayState state = task.value;
-                if (state.firing != null && state.lastSeen + settings.quiet().toMillis() <= now) {
-                    changed.add(KeyValue.pair(task.key, state));
-                } else if (state.firing == null && state.lastSeen + idleTtl <= now) {
+                if (task.value.firing == null && task.value.lastSeen + idleTtl <= now) {
                     forget.add(task.key);
                 }
             }
-        }
-        for (KeyValue<String, RunawayState> task : changed) {
-            resolveQuiet(task.value);
-            tasks.put(task.key, task.value);
         }
         forget.forEach(tasks::delete);
     }

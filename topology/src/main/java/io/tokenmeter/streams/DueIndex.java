@@ -15,12 +15,19 @@ import org.apache.kafka.streams.state.Stores;
  * When the keys of another store fall due (a join window or a task's inactivity gap ends), ordered by due time: finding
  * what is due is a range scan over the due entries, not a scan of every entry of the other store. The index is a
  * store of its own (changelogged like any other), keyed by due time then key; its values are empty.
+ *
+ * <p>Scans start at a floor below which every entry has been taken: taken entries leave tombstones at the front of the
+ * store until RocksDB compacts them, and a scan from the very start would wade through all of them every time (after
+ * a backlog, hundreds of thousands on every record). The floor lives in memory; a new index (a restarted or revived
+ * task) starts from the front once.
  */
 public final class DueIndex {
 
     private static final byte[] EMPTY = new byte[0];
 
     private final KeyValueStore<Bytes, byte[]> index;
+    /** Every entry before this has been taken; null: not known, scan from the front. */
+    private Bytes floor;
 
     public DueIndex(KeyValueStore<Bytes, byte[]> index) {
         this.index = index;
@@ -31,13 +38,17 @@ public final class DueIndex {
     }
 
     public boolean isEmpty() {
-        try (KeyValueIterator<Bytes, byte[]> all = index.all()) {
+        try (KeyValueIterator<Bytes, byte[]> all = index.range(floor, null)) {
             return !all.hasNext();
         }
     }
 
     public void add(long due, String key) {
-        index.put(entry(due, key), EMPTY);
+        Bytes entry = entry(due, key);
+        index.put(entry, EMPTY);
+        if (floor != null && entry.compareTo(floor) < 0) {
+            floor = entry; // due before what was taken already (a late call): the next scan must see it
+        }
     }
 
     public void remove(long due, String key) {
@@ -46,7 +57,7 @@ public final class DueIndex {
 
     /** The earliest due time in the index, or {@link Long#MAX_VALUE} when it is empty. */
     public long firstDue() {
-        try (KeyValueIterator<Bytes, byte[]> all = index.all()) {
+        try (KeyValueIterator<Bytes, byte[]> all = index.range(floor, null)) {
             return all.hasNext() ? ByteBuffer.wrap(all.next().key.get()).getLong() ^ Long.MIN_VALUE : Long.MAX_VALUE;
         }
     }
@@ -55,7 +66,8 @@ public final class DueIndex {
     public List<String> takeDue(long now) {
         List<Bytes> due = new ArrayList<>();
         List<String> keys = new ArrayList<>();
-        try (KeyValueIterator<Bytes, byte[]> range = index.range(null, bound(now + 1))) {
+        Bytes end = bound(now + 1);
+        try (KeyValueIterator<Bytes, byte[]> range = index.range(floor, end)) {
             while (range.hasNext()) {
                 Bytes entry = range.next().key;
                 ByteBuffer bytes = ByteBuffer.wrap(entry.get());
@@ -67,6 +79,9 @@ public final class DueIndex {
             }
         }
         due.forEach(index::delete);
+        if (floor == null || end.compareTo(floor) > 0) {
+            floor = end;
+        }
         return keys;
     }
 

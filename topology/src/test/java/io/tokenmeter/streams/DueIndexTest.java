@@ -55,4 +55,30 @@ class DueIndexTest {
 
         assertThat(index.takeDue(10)).containsExactly("kept");
     }
+
+    @Test
+    void anEntryDueBeforeWhatWasTakenAlreadyIsStillFoundAndTaken() {
+        index.add(100, "a");
+        index.add(500, "later");
+        assertThat(index.takeDue(200)).containsExactly("a");
+
+        index.add(150, "late"); // due before the point taken up to: a late call's task
+        assertThat(index.firstDue()).isEqualTo(150);
+        assertThat(index.takeDue(200)).containsExactly("late");
+        assertThat(index.firstDue()).isEqualTo(500);
+        assertThat(index.isEmpty()).isFalse();
+    }
+
+    @Test
+    void aNewIndexOnTheSameStoreFindsWhatIsLeft() {
+        index.add(100, "a");
+        index.add(300, "b");
+        index.takeDue(200);
+
+        DueIndex restarted = new DueIndex(store);
+
+        assertThat(restarted.firstDue()).isEqualTo(300);
+        assertThat(restarted.takeDue(300)).containsExactly("b");
+        assertThat(restarted.isEmpty()).isTrue();
+    }
 }
