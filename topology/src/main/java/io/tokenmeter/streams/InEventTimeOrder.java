@@ -13,6 +13,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
 import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.processor.Cancellable;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.ContextualProcessor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -63,8 +64,12 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
     static final Duration SLICE = Duration.ofMillis(300);
     /** Entries read from the store at a time, within a slice. */
     private static final int BATCH = 500;
-    /** How soon a sliced release goes on when no record comes to carry it. */
+    /**
+     * How soon a sliced release goes on when no record comes to carry it. Scheduled only while a release is sliced: a
+     * punctuation makes the stream thread process fewer records between its checks, which costs throughput.
+     */
     private static final Duration CONTINUE = Duration.ofMillis(10);
+    private Cancellable continuation;
 
     /** Waiting records are kept in the Avro form of {@code calls} and {@code outcomes}, the topics those records are also written to. */
     public InEventTimeOrder(String stage, EventTime.Settings settings, Topic<String, PricedUsage> calls, Topic<String, TaskOutcome> outcomes) {
@@ -87,12 +92,9 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
         releasedUpTo = EventTime.UNKNOWN;
         releasing = false;
         releasedKey = null;
+        continuation = null;
         context.schedule(settings.interval(), PunctuationType.WALL_CLOCK_TIME, now -> release());
-        context.schedule(CONTINUE, PunctuationType.WALL_CLOCK_TIME, now -> {
-            if (releasing) {
-                release();
-            }
-        });
+
     }
 
     @Override
@@ -127,7 +129,14 @@ public final class InEventTimeOrder extends ContextualProcessor<String, TaskSign
         do {
             more = releaseBatch();
         } while (more && System.nanoTime() < deadline);
+        if (more && continuation == null) {
+            continuation = context().schedule(CONTINUE, PunctuationType.WALL_CLOCK_TIME, wall -> release());
+        }
         if (!more) {
+            if (continuation != null) {
+                continuation.cancel();
+                continuation = null;
+            }
             releasing = false;
             context().forward(new Record<>("", new TaskSignal.Tick(releasedUpTo), releasedUpTo, Watermarks.stamp(new RecordHeaders(), false)));
         }
