@@ -342,10 +342,20 @@ final class HistoryRun {
             Map<TopicPartition, Long> lastOutputs = Map.of();
             long quietSince = System.nanoTime();
             long lag = -1;
+            java.util.Set<String> growing = new java.util.TreeSet<>();
             while (System.nanoTime() < deadline) {
                 try {
                     lag = lag(admin, service.bootstrapServers());
                     Map<TopicPartition, Long> outputEnds = offsets(admin, partitions(admin, outputs), OffsetSpec.latest());
+                    Map<TopicPartition, Long> before = lastOutputs;
+                    if (!outputEnds.equals(before)) {
+                        growing.clear(); // the outputs that moved last
+                    }
+                    outputEnds.forEach((tp, end) -> {
+                        if (before.containsKey(tp) && !end.equals(before.get(tp))) {
+                            growing.add(tp.topic());
+                        }
+                    });
                     if (lag != 0 || !outputEnds.equals(lastOutputs)) {
                         quietSince = System.nanoTime();
                         lastOutputs = outputEnds;
@@ -359,7 +369,8 @@ final class HistoryRun {
                 }
                 Thread.sleep(500);
             }
-            note("NOT COMPLETE: lag %d when the run's time (%s) was up; results below are what was there", lag, timeout);
+            note("NOT COMPLETE: lag %d when the run's time (%s) was up, outputs that moved last: %s; results below are what was there",
+                    lag, timeout, growing);
             return false;
         }
     }
