@@ -78,6 +78,12 @@ public final class TokenmeterConfig extends AbstractConfig {
     public static final String BUDGET_FLUSH_INTERVAL = "budgets.flush.interval.ms";
     public static final String APIM_JOIN_WINDOW = "azure.apim.join.window.ms";
     public static final String AZURE_DEPLOYMENTS = "azure.deployments";
+    public static final String AZURE_RESOURCES = "azure.resources";
+    public static final String BILLING_FLUSH_INTERVAL = "billing.flush.interval.ms";
+    public static final String BILLING_RECOMPUTE_INTERVAL = "billing.recompute.interval.ms";
+    public static final String BILLING_DRIFT_SHARE = "billing.drift.share";
+    public static final String BILLING_DRIFT_MIN_TOKENS = "billing.drift.min.tokens";
+    public static final String BILLING_RETENTION = "billing.retention.ms";
     public static final String BUDGET_HISTORY_RETENTION = "budgets.history.retention.ms";
     public static final String PAGER_ALERTMANAGER_URL = "pager.alertmanager.url";
     public static final String PAGER_ALERTMANAGER_TTL = "pager.alertmanager.ttl.ms";
@@ -244,6 +250,35 @@ public final class TokenmeterConfig extends AbstractConfig {
                             + "DEPLOYMENT=TYPE[@REGION],... (types global, datazone, regional, provisioned, batch, or Azure's names such as "
                             + "DataZoneStandard). A deployment not listed is global, in an unknown region.",
                     "Azure", 2, ConfigDef.Width.LONG, "Deployment types")
+            .define(AZURE_RESOURCES, Type.LIST, List.of(), (name, value) -> {
+                for (Object entry : (List<?>) value) {
+                    if (!entry.toString().strip().matches("[^=]+=[^=\\s]+")) {
+                        throw new ConfigException(name, entry, "each entry is DEPLOYMENT=RESOURCE, e.g. chat=/subscriptions/<id>/resourceGroups/rg/providers/"
+                                + "Microsoft.CognitiveServices/accounts/contoso-aoai (or just the account name)");
+                    }
+                }
+            }, Importance.MEDIUM,
+                    "The Azure resource (OpenAI or Foundry account) that serves each deployment, for calls whose logs do not say it: "
+                            + "DEPLOYMENT=RESOURCE_ID_OR_ACCOUNT,... The bill is matched to measured use by this account.",
+                    "Azure", 3, ConfigDef.Width.LONG, "Deployment resources")
+            .define(BILLING_FLUSH_INTERVAL, Type.LONG, 200L, ConfigDef.Range.between(10, 60_000), Importance.LOW,
+                    "How often (wall-clock ms) each instance sends the use it has added up per day, account, model and scope on to the bill allocation.",
+                    "Billing", 1, ConfigDef.Width.SHORT, "Billing use flush interval")
+            .define(BILLING_RECOMPUTE_INTERVAL, Type.LONG, 1000L, ConfigDef.Range.between(10, 3_600_000), Importance.LOW,
+                    "How often (wall-clock ms) the allocation of days whose bill, use or rules changed is recomputed; cost.allocated follows "
+                            + "a change by about this much.",
+                    "Billing", 2, ConfigDef.Width.SHORT, "Allocation recompute interval")
+            .define(BILLING_DRIFT_SHARE, Type.DOUBLE, 0.02, ConfigDef.Range.between(0.0, 1.0), Importance.MEDIUM,
+                    "BILL_DRIFT fires when the billed tokens of a resource, model, token kind and day differ from the measured ones by more "
+                            + "than this share of the billed (traffic that bypassed the gateway, or telemetry that is missing).",
+                    "Billing", 3, ConfigDef.Width.SHORT, "Bill drift threshold")
+            .define(BILLING_DRIFT_MIN_TOKENS, Type.LONG, 1000L, ConfigDef.Range.atLeast(0), Importance.LOW,
+                    "BILL_DRIFT is not judged for a meter and day with fewer billed and fewer measured tokens than this.",
+                    "Billing", 4, ConfigDef.Width.SHORT, "Bill drift minimum tokens")
+            .define(BILLING_RETENTION, Type.LONG, Duration.ofDays(100).toMillis(), ConfigDef.Range.atLeast(Duration.ofDays(2).toMillis()),
+                    Importance.LOW, "How long (event time, ms) measured use, bill lines and allocations are kept per day: a bill or a "
+                            + "correction for an older day is not allocated.",
+                    "Billing", 5, ConfigDef.Width.SHORT, "Billing retention")
             .define(PAGER_ALERTMANAGER_URL, Type.STRING, "", Importance.HIGH,
                     "Prometheus Alertmanager base URL, e.g. http://alertmanager:9093: the pager posts alerts to <url>/api/v2/alerts. Empty: no Alertmanager target.",
                     "Pager", 1, ConfigDef.Width.LONG, "Alertmanager URL")

@@ -1,6 +1,9 @@
 package io.tokenmeter.topics;
 
 import io.tokenmeter.event.Alert;
+import io.tokenmeter.event.AllocatedCost;
+import io.tokenmeter.event.BillingCost;
+import io.tokenmeter.event.BillingRule;
 import io.tokenmeter.event.Budget;
 import io.tokenmeter.event.BudgetStatus;
 import io.tokenmeter.event.PriceEntry;
@@ -44,6 +47,9 @@ public final class TopicCatalog {
     private final Topic<String, Alert> alerts;
     private final Topic<String, Alert> alertsEarly;
     private final Topic<String, BudgetStatus> budgetStatus;
+    private final Topic<String, BillingCost> billingCosts;
+    private final Topic<String, BillingRule> billingRules;
+    private final Topic<String, AllocatedCost> costAllocated;
     private final Topic<byte[], byte[]> dlq;
     private final List<Topic<?, ?>> all;
 
@@ -65,8 +71,12 @@ public final class TopicCatalog {
         alerts = avroTopic("alerts", Alert.class, TopicSettings.deleteAfter(partitions, QUARTER));
         alertsEarly = avroTopic("alerts.early", Alert.class, TopicSettings.deleteAfter(partitions, WEEK));
         budgetStatus = avroTopic("budget-status", BudgetStatus.class, TopicSettings.compacted(partitions));
+        billingCosts = avroTopic("billing.costs", BillingCost.class, TopicSettings.deleteAfter(partitions, Duration.ofDays(400)));
+        billingRules = avroTopic("billing.rules", BillingRule.class, TopicSettings.compacted(1));
+        costAllocated = avroTopic("cost.allocated", AllocatedCost.class, TopicSettings.compacted(partitions));
         dlq = new Topic<>(prefix + "dlq", "dlq", bytes, bytes, Topic.Format.AS_RECEIVED, TopicSettings.deleteAfter(partitions, MONTH));
-        all = List.of(ingestRaw, usage, taskOutcomes, prices, budgets, pricedUsage, usageWindows, taskCosts, alerts, alertsEarly, budgetStatus, dlq);
+        all = List.of(ingestRaw, usage, taskOutcomes, prices, budgets, pricedUsage, usageWindows, taskCosts, alerts, alertsEarly, budgetStatus, billingCosts, billingRules,
+                costAllocated, dlq);
     }
 
     private <V extends SpecificRecord> Topic<String, V> avroTopic(String catalogName, Class<V> type, TopicSettings settings) {
@@ -129,6 +139,21 @@ public final class TopicCatalog {
 
     public Topic<String, BudgetStatus> budgetStatus() {
         return budgetStatus;
+    }
+
+    /** The bill: Azure Cost Management export runs, keyed by export and billing period; the newest complete run of a period is its bill. */
+    public Topic<String, BillingCost> billingCosts() {
+        return billingCosts;
+    }
+
+    /** Sharing rules for bill lines that are not token or provisioned meters, keyed by name (compacted). */
+    public Topic<String, BillingRule> billingRules() {
+        return billingRules;
+    }
+
+    /** The actual cost split by measured use: one record per bill line and scope, revised, withdrawn by tombstones (compacted). */
+    public Topic<String, AllocatedCost> costAllocated() {
+        return costAllocated;
     }
 
     public Topic<byte[], byte[]> dlq() {

@@ -14,7 +14,8 @@ class TopicCatalogTest {
     void everyTopicCarriesThePrefix() {
         assertThat(catalog.all()).extracting(Topic::name).containsExactly(
                 "acme.ingest.raw", "acme.usage", "acme.task-outcomes", "acme.prices", "acme.budgets", "acme.usage.priced",
-                "acme.usage.windows", "acme.task-costs", "acme.alerts", "acme.alerts.early", "acme.budget-status", "acme.dlq");
+                "acme.usage.windows", "acme.task-costs", "acme.alerts", "acme.alerts.early", "acme.budget-status", "acme.billing.costs",
+                "acme.billing.rules", "acme.cost.allocated", "acme.dlq");
     }
 
     @Test

@@ -2,6 +2,8 @@ package io.tokenmeter.service;
 
 import io.tokenmeter.anomaly.AnomalySettings;
 import io.tokenmeter.anomaly.AnomalyTopology;
+import io.tokenmeter.billing.BillingSettings;
+import io.tokenmeter.billing.BillingTopology;
 import io.tokenmeter.budget.BudgetSettings;
 import io.tokenmeter.budget.BudgetTopology;
 import io.tokenmeter.config.TokenmeterConfig;
@@ -84,12 +86,14 @@ public final class TokenmeterTopology {
         AnomalyTopology.build(builder, priced, arriving, inOrder, topics, AnomalySettings.from(config), metrics, USAGE_STAGE, eventTime, usageTasks);
         TaskTopology.build(builder, inOrder, topics, TaskTopology.Settings.from(config), metrics);
         BudgetTopology.build(builder, priced, topics, BudgetSettings.from(config), metrics, partitions.internal(), USAGE_STAGE, eventTime, usageTasks);
+        BillingTopology.build(builder, priced, topics, BillingSettings.from(config), metrics, partitions.internal(), USAGE_STAGE, eventTime, usageTasks);
         Topology topology = builder.build(streamsProperties);
         String applicationId = config.applicationId();
         NormalizeTopology.connectWatermarks(topology, topics, applicationId);
         OutcomesByTenant.connectWatermarks(topology, applicationId);
         AnomalyTopology.connectWatermarks(topology, applicationId);
         BudgetTopology.connectWatermarks(topology, applicationId);
+        BillingTopology.connectWatermarks(topology, applicationId);
         return topology;
     }
 

@@ -33,6 +33,7 @@ public final class PipelineMetrics {
     private final Map<String, Counter> azureRequests = new ConcurrentHashMap<>();
     private final Map<String, Counter> revisions = new ConcurrentHashMap<>();
     private final Map<String, Counter> behindWatermark = new ConcurrentHashMap<>();
+    private final Map<String, Counter> billing = new ConcurrentHashMap<>();
 
     public PipelineMetrics(MeterRegistry registry, int labelCap) {
         this.registry = registry;
@@ -120,6 +121,13 @@ public final class PipelineMetrics {
         behindWatermark.computeIfAbsent(where, w -> Counter.builder("tokenmeter.late.at.source")
                 .description("Records later than the allowed lateness in their own input partition (or from an idle one that woke up): counted "
                         + "in windows, tasks and budgets, not seen by the detectors").tag("stage", w).register(registry)).increment();
+    }
+
+    /** Counts what happened to the bill: export runs that became a period's bill or were superseded, day allocations recomputed. */
+    public void billing(String event) {
+        billing.computeIfAbsent(event, e -> Counter.builder("tokenmeter.billing.events")
+                .description("Bill processing: export runs activated or superseded (a newer run of the period was in force), allocations recomputed")
+                .tag("event", e).register(registry)).increment();
     }
 
     public void late() {

@@ -1,0 +1,13 @@
+package io.tokenmeter.billing;
+
+/** Keys of the billing topics, one place for the loaders and the topology. */
+public final class BillingKeys {
+
+    private BillingKeys() {
+    }
+
+    /** The key of every billing.costs record of one export's billing period: all its runs go to one partition, in order. */
+    public static String period(String export, String billingPeriod) {
+        return export + '|' + billingPeriod;
+    }
+}
