@@ -144,6 +144,7 @@ final class ApimJoinProcessor extends ContextualProcessor<String, ApimLog, Strin
                 .setDeployment(deployment)
                 .setDeploymentType(placement.deploymentType())
                 .setRegion(placement.region())
+                .setResourceId(placement.resourceId())
                 .setInputTokens(tokens == null ? 0 : tokens.input())
                 .setCachedInputTokens(tokens == null ? 0 : tokens.cached())
                 .setOutputTokens(tokens == null ? 0 : tokens.output())

@@ -77,6 +77,7 @@ final class ApimTokenEvents {
                 .setDeployment(deployment)
                 .setDeploymentType(placement.deploymentType())
                 .setRegion(placement.region())
+                .setResourceId(placement.resourceId())
                 .setInputTokens(input)
                 .setOutputTokens(output)
                 .setStatusCode(200) // the accelerator logs successful, non-streaming responses

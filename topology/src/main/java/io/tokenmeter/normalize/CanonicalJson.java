@@ -32,7 +32,7 @@ final class CanonicalJson {
     }
 
     /** Reads a usage document; {@code raw} is the document's bytes, hashed into an eventId when it has none. */
-    static UsageEvent usage(JsonNode doc, byte[] raw) {
+    static UsageEvent usage(JsonNode doc, byte[] raw, DeploymentMap deployments) {
         String eventId = text(doc, "eventId");
         long input = count(doc, "inputTokens");
         long cached = count(doc, "cachedInputTokens");
@@ -78,6 +78,7 @@ final class CanonicalJson {
                 .setDeployment(textOr(doc, "deployment", "unknown"))
                 .setDeploymentType(AzureNames.deploymentType(text(doc, "deploymentType")))
                 .setRegion(AzureNames.region(text(doc, "region")))
+                .setResourceId(text(doc, "resourceId") != null ? text(doc, "resourceId") : deployments.placement(text(doc, "deployment"), null).resourceId())
                 .setInputTokens(input)
                 .setCachedInputTokens(cached)
                 .setOutputTokens(output)

@@ -72,7 +72,7 @@ public final class Normalizer {
                     + "an API Management token event (promptTokens with model or deploymentName), or a diagnostic-setting envelope {\"records\":[...]}");
         }
         return switch (kind.asText()) {
-            case CanonicalJson.KIND_USAGE -> new Normalized.Usage(CanonicalJson.usage(doc, raw));
+            case CanonicalJson.KIND_USAGE -> new Normalized.Usage(CanonicalJson.usage(doc, raw, deployments));
             case CanonicalJson.KIND_OUTCOME -> new Normalized.Outcome(CanonicalJson.outcome(doc));
             default -> throw new ShapeException("unknown kind \"" + JsonFields.abbreviate(kind.asText())
                     + "\": expected \"usage\" or \"task-outcome\"");

@@ -68,7 +68,7 @@ public final class TokenmeterTopology {
         EventTime.Settings eventTime = eventTimeSettings(config);
         NormalizeTopology.build(builder, topics,
                 new NormalizeTopology.Settings(config.dedupHorizon(), Duration.ofMillis(config.getLong(TokenmeterConfig.APIM_JOIN_WINDOW)),
-                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS)), Attribution.of(config), eventTime, partitions.raw()),
+                        DeploymentMap.of(config.getList(TokenmeterConfig.AZURE_DEPLOYMENTS), config.getList(TokenmeterConfig.AZURE_RESOURCES)), Attribution.of(config), eventTime, partitions.raw()),
                 clock, metrics);
         EventTime.addStores(builder, USAGE_STAGE);
         KStream<String, PricedUsage> priced = PricingTopology.build(builder, topics,
