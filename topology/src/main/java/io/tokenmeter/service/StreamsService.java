@@ -9,6 +9,8 @@ import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.tokenmeter.anomaly.AlertsApi;
+import io.tokenmeter.billing.BillingApi;
+import io.tokenmeter.billing.BillingTopology;
 import io.tokenmeter.budget.BudgetsApi;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.event.AlertStatus;
@@ -17,6 +19,7 @@ import io.tokenmeter.http.ClusterQuery;
 import io.tokenmeter.http.HttpApi;
 import io.tokenmeter.streams.CaughtUp;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.streams.Watermarks;
 import io.tokenmeter.task.TaskApi;
 import io.tokenmeter.topics.TopicCatalog;
 import io.tokenmeter.topics.TopicCreator;
@@ -123,6 +126,8 @@ public final class StreamsService implements AutoCloseable {
         AlertsApi alerts = new AlertsApi(streams);
         bindAlertGauges(alerts);
         BudgetsApi budgets = new BudgetsApi(streams, clock);
+        BillingApi billing = new BillingApi(new ClusterQuery(streams, self, Watermarks.repartitionTopic(config.applicationId(), BillingTopology.USE_BY_DAY),
+                partitions.internal()), clock);
         Runnable budgetGauges = budgets.gauges(registry);
         http.get("/health", request -> health())
                 .get("/metrics", request -> {
@@ -137,6 +142,10 @@ public final class StreamsService implements AutoCloseable {
                 .get("/api/tasks/{taskId}", tasks::task)
                 .get("/api/budgets", budgets::budgets)
                 .get("/api/quota/{scopeType}/{scopeValue}", budgets::quota)
+                .get("/api/allocation", billing::allocation)
+                .get(BillingApi.INTERNAL_ALLOCATION, billing::internalAllocation)
+                .get("/api/reconciliation", billing::reconciliation)
+                .get(BillingApi.INTERNAL_RECONCILIATION, billing::internalReconciliation)
                 .get("/api", request -> HttpApi.Response.ok(Map.of("endpoints", http.templates())));
         streams.start();
         inputLag.start();
