@@ -10,6 +10,7 @@ import io.tokenmeter.event.BillingRule;
 import io.tokenmeter.event.Severity;
 import io.tokenmeter.streams.EventTime;
 import io.tokenmeter.streams.PipelineMetrics;
+import io.tokenmeter.topics.SharingRules;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -271,7 +272,7 @@ final class Allocation extends ContextualProcessor<String, DaySignal, String, Al
         List<BillingRule> all = new ArrayList<>();
         try (KeyValueIterator<String, BillingRule> it = rules.all()) {
             it.forEachRemaining(kv -> {
-                if (kv.value != null && Rules.problem(kv.value) == null) {
+                if (kv.value != null && SharingRules.problem(kv.value) == null) {
                     all.add(kv.value); // the loader refuses unusable rules; one written past it is ignored, not fatal
                 }
             });

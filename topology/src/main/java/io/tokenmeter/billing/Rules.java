@@ -5,14 +5,9 @@ import io.tokenmeter.event.BillingRule;
 import io.tokenmeter.event.BillingRuleMatch;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** What a sharing rule claims and whose use shares it. */
-public final class Rules {
-
-    /** The dimensions a rule's {@code among} may filter on. */
-    public static final Set<String> AMONG = Set.of("tenant", "application", "useCase", "costCenter", "agent", "model", "deploymentType",
-            "resourceId");
+final class Rules {
 
     private Rules() {
     }
@@ -46,27 +41,6 @@ public final class Rules {
             }
         }
         return true;
-    }
-
-    /** Why a rule cannot be used, or null when it can. */
-    public static String problem(BillingRule rule) {
-        BillingRuleMatch match = rule.getMatch();
-        if (rule.getName() == null || rule.getName().isBlank()) {
-            return "a rule needs a name";
-        }
-        if (match == null || (match.getResourceId() == null && match.getServiceName() == null && match.getResourceGroup() == null
-                && match.getTags().isEmpty())) {
-            return "rule " + rule.getName() + ": match must name a resourceId, serviceName, resourceGroup or tags";
-        }
-        for (Map.Entry<String, List<String>> filter : rule.getAmong().entrySet()) {
-            if (!AMONG.contains(filter.getKey())) {
-                return "rule " + rule.getName() + ": among '" + filter.getKey() + "' is not one of " + new java.util.TreeSet<>(AMONG);
-            }
-            if (filter.getValue().isEmpty()) {
-                return "rule " + rule.getName() + ": among '" + filter.getKey() + "' lists no values";
-            }
-        }
-        return null;
     }
 
     private static boolean same(String wanted, String actual) {
