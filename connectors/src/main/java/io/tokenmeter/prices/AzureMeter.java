@@ -1,6 +1,7 @@
 package io.tokenmeter.prices;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.tokenmeter.azure.AzureMeterName;
 import java.math.BigDecimal;
 import java.time.DateTimeException;
 import java.time.Instant;

@@ -1,7 +1,8 @@
 package io.tokenmeter.prices;
 
+import io.tokenmeter.azure.AzureMeterName;
+import io.tokenmeter.azure.AzureMeterName.Direction;
 import io.tokenmeter.event.PriceEntry;
-import io.tokenmeter.prices.AzureMeterName.Direction;
 import java.math.BigDecimal;
 import java.time.Instant;
 import java.util.ArrayList;

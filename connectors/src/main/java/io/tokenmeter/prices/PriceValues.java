@@ -76,15 +76,19 @@ public final class PriceValues {
      * change the record key.
      */
     static Instant instant(String text) {
-        String value = text.strip();
-        Instant instant = parseInstant(value);
+        Instant instant = isoInstant(text);
         if (instant.getNano() % 1_000_000 != 0) {
             throw new DateTimeException("more precise than milliseconds");
         }
         return instant;
     }
 
-    private static Instant parseInstant(String value) {
+    /**
+     * An ISO-8601 instant with an offset, a local date-time taken as UTC, or a plain date as midnight UTC, at the
+     * precision written. Throws DateTimeParseException otherwise.
+     */
+    public static Instant isoInstant(String text) {
+        String value = text.strip();
         try {
             return OffsetDateTime.parse(value).toInstant();
         } catch (DateTimeParseException notOffset) {

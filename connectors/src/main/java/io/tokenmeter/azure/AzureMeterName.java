@@ -1,4 +1,4 @@
-package io.tokenmeter.prices;
+package io.tokenmeter.azure;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -6,14 +6,17 @@ import java.util.Locale;
 import java.util.Set;
 
 /**
- * What an Azure OpenAI meter or SKU name says: model, version code, deployment type and token direction, e.g.
- * "gpt 4o 1120 cached Inp glbl" is gpt-4o version 1120, global, cached input.
+ * What an Azure OpenAI (Foundry Models) meter or SKU name says: model, version code, deployment type and what it
+ * charges, e.g. "gpt 4o 1120 cached Inp glbl" is gpt-4o version 1120, global, cached input. Price lists and bills share
+ * it, so a name is read the same way wherever it appears.
  */
-record AzureMeterName(String model, String version, String deploymentType, Direction direction) {
+public record AzureMeterName(String model, String version, String deploymentType, Direction direction) {
 
-    /** Which token price a meter charges. */
-    enum Direction {
-        INPUT, CACHED_INPUT, OUTPUT
+    /** What a meter charges: one kind of token, or provisioned throughput. */
+    public enum Direction {
+        INPUT, CACHED_INPUT, OUTPUT,
+        /** Hours of provisioned throughput units; only {@link #parseWithProvisioned(String)} returns it. */
+        PROVISIONED
     }
 
     private static final Set<String> INPUT = Set.of("inp", "input", "inpt");
@@ -24,13 +27,18 @@ record AzureMeterName(String model, String version, String deploymentType, Direc
     private static final Set<String> ZONE = Set.of("zone", "zn");
     private static final Set<String> REGIONAL = Set.of("regnl", "regional", "rgnl");
     private static final Set<String> UNIT_WORDS = Set.of("tokens", "token");
+    private static final Set<String> PROVISIONED = Set.of("provisioned", "ptu");
 
     // Meters of the original Standard deployments carry no deployment word at all.
     private static final String UNNAMED_DEPLOYMENT = "regional";
 
-    /** @throws IllegalArgumentException with the reason when the name does not say a model and a direction */
-    static AzureMeterName parse(String name) {
-        List<String> tokens = List.of(name.strip().toLowerCase(Locale.ROOT).split("[\\s_-]+"));
+    /**
+     * A token meter; a block word (1K, 1M) is not part of the model (see {@link AzureUnits#blockWord(String)}).
+     *
+     * @throws IllegalArgumentException with the reason when the name does not say a model and a direction
+     */
+    public static AzureMeterName parse(String name) {
+        List<String> tokens = words(name);
         List<String> model = new ArrayList<>();
         String version = null;
         String deploymentType = null;
@@ -59,7 +67,7 @@ record AzureMeterName(String model, String version, String deploymentType, Direc
                 deploymentType = "regional";
             } else if (version == null && token.matches("\\d{4}")) {
                 version = token;
-            } else if (!UNIT_WORDS.contains(token) && !token.isEmpty()) {
+            } else if (!UNIT_WORDS.contains(token) && !AzureUnits.isBlockWord(token) && !token.isEmpty()) {
                 model.add(token);
             }
             if (said != null) {
@@ -88,5 +96,41 @@ record AzureMeterName(String model, String version, String deploymentType, Direc
         }
         String type = batch ? "batch" : deploymentType == null ? UNNAMED_DEPLOYMENT : deploymentType;
         return new AzureMeterName(modelName, version, type, direction);
+    }
+
+    /**
+     * A token meter, or a provisioned throughput meter ("Provisioned Managed Global Unit", "gpt 4o Provisioned Managed
+     * Regional"): deployment type provisioned, the model when the words before "Provisioned" name one, else null.
+     *
+     * @throws IllegalArgumentException with the reason when the name is neither
+     */
+    public static AzureMeterName parseWithProvisioned(String name) {
+        List<String> tokens = words(name);
+        int provisioned = -1;
+        for (int i = 0; i < tokens.size() && provisioned < 0; i++) {
+            if (PROVISIONED.contains(tokens.get(i))) {
+                provisioned = i;
+            }
+        }
+        if (provisioned < 0) {
+            return parse(name);
+        }
+        // What follows "Provisioned" is the offer (Managed, Global, Data Zone, Regional, Hourly, Unit), never the model.
+        List<String> model = new ArrayList<>();
+        String version = null;
+        for (String token : tokens.subList(0, provisioned)) {
+            if (version == null && token.matches("\\d{4}")) {
+                version = token;
+            } else if (!UNIT_WORDS.contains(token) && !AzureUnits.isBlockWord(token)) {
+                model.add(token);
+            }
+        }
+        return new AzureMeterName(model.isEmpty() ? null : String.join("-", model), version, "provisioned", Direction.PROVISIONED);
+    }
+
+    /** The lower-case words of a meter name, split at spaces, dashes and underscores. */
+    static List<String> words(String name) {
+        String stripped = name.strip().toLowerCase(Locale.ROOT);
+        return stripped.isEmpty() ? List.of() : List.of(stripped.split("[\\s_-]+"));
     }
 }

@@ -1,10 +1,11 @@
-package io.tokenmeter.prices;
+package io.tokenmeter.azure;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 
-import io.tokenmeter.prices.AzureMeterName.Direction;
+import io.tokenmeter.azure.AzureMeterName.Direction;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.params.provider.CsvSource;
 
 class AzureMeterNameTest {
@@ -39,7 +40,21 @@ class AzureMeterNameTest {
             "text-embedding-3-small,            text-embedding-3-small, -,    regional, INPUT",
             "text-embedding-3-small glbl Tokens, text-embedding-3-small, -,   global,   INPUT",
             "text-embedding-ada-002 Inp regnl,  text-embedding-ada-002, -,    regional, INPUT",
-            "gpt 4 8K Input,                    gpt-4-8k,               -,    regional, INPUT"})
+            "gpt 4 8K Input,                    gpt-4-8k,               -,    regional, INPUT",
+            // Names of billing meters and newer price items: block words, dashes, short forms
+            "gpt 4.1 mini Inp glbl 1M Tokens,   gpt-4.1-mini,           -,    global,   INPUT",
+            "GPT 5 Mini Inpt Glbl 1M Tokens,    gpt-5-mini,             -,    global,   INPUT",
+            "GPT 5 Mini outpt Glbl 1M Tokens,   gpt-5-mini,             -,    global,   OUTPUT",
+            "gpt 4o 0513 Input global Tokens,   gpt-4o,                 0513, global,   INPUT",
+            "gpt-4o-0513 Inp glbl Tokens,       gpt-4o,                 0513, global,   INPUT",
+            "gpt 4o 1120 Batch Inp glbl Tokens, gpt-4o,                 1120, batch,    INPUT",
+            "gpt 4o 1120 cached Inp glbl 1K Tokens, gpt-4o,             1120, global,   CACHED_INPUT",
+            "o4-mini 0416 Inp glbl Tokens,      o4-mini,                0416, global,   INPUT",
+            "gpt 4.1 Inp Data Zone Tokens,      gpt-4.1,                -,    datazone, INPUT",
+            "5.4 mini cd Inp Gl,                5.4-mini,               -,    global,   CACHED_INPUT",
+            "5.4 opt Dz 1M Tokens,              5.4,                    -,    datazone, OUTPUT",
+            "gpt rt aud 0828 cchd Inp glbl,     gpt-rt-aud,             0828, global,   CACHED_INPUT",
+            "gpt-oss-120B Inp glbl Tokens,      gpt-oss-120b,           -,    global,   INPUT"})
     void readsModelVersionDeploymentTypeAndDirection(String name, String model, String version, String type, Direction direction) {
         assertThat(AzureMeterName.parse(name)).isEqualTo(new AzureMeterName(model, version, type, direction));
     }
@@ -53,5 +68,33 @@ class AzureMeterNameTest {
             "Inp glbl Tokens                 | no model name in 'Inp glbl Tokens'"})
     void refusesNamesWithoutAModelOrOneDirection(String name, String reason) {
         assertThatIllegalArgumentException().isThrownBy(() -> AzureMeterName.parse(name)).withMessage(reason);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(nullValues = "-", value = {
+            "Provisioned Managed Global Unit,      -,      -",
+            "Provisioned Managed Global,           -,      -",
+            "Provisioned Managed Global Hourly,    -,      -",
+            "Provisioned Managed Data Zone,        -,      -",
+            "Provisioned Managed Regional,         -,      -",
+            "Provisioned Managed Regional Unit,    -,      -",
+            "gpt 4o Provisioned Managed Regional,  gpt-4o, -",
+            "gpt 4o 1120 Provisioned Managed Global, gpt-4o, 1120",
+            "gpt-4.1 PTU Global,                   gpt-4.1, -"})
+    void readsProvisionedThroughputMeters(String name, String model, String version) {
+        assertThat(AzureMeterName.parseWithProvisioned(name))
+                .isEqualTo(new AzureMeterName(model, version, "provisioned", Direction.PROVISIONED));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"gpt 4.1 mini cached Inp glbl 1M Tokens", "gpt 4o 0513 Output global Tokens", "text-embedding-3-small"})
+    void readsTokenMetersWithProvisionedToo(String name) {
+        assertThat(AzureMeterName.parseWithProvisioned(name)).isEqualTo(AzureMeterName.parse(name));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"Hot LRS Data Stored", "Standard S1 Unit", "Developer Units", "o4 mini ft hosting Dz", "Code-Interpreter-global Session"})
+    void refusesMetersThatChargeNeitherTokensNorProvisionedThroughput(String name) {
+        assertThatIllegalArgumentException().isThrownBy(() -> AzureMeterName.parseWithProvisioned(name));
     }
 }
