@@ -12,7 +12,7 @@ import picocli.CommandLine;
         description = {"Real-time cost and usage aggregator for AI workloads on Apache Kafka.",
             "Prices every model call, windows usage and cost per tenant, model and agent, and watches for runaway spend."},
         subcommands = {DemoCommand.class, RunCommand.class, ProduceCommand.class, BridgeCommand.class, EventHubsLocalCommand.class,
-            PricesCommand.class, BudgetsCommand.class, PagerCommand.class, BenchCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class},
+            PricesCommand.class, BudgetsCommand.class, BillingCommand.class, PagerCommand.class, BenchCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class},
         footer = {"", "Start with `tokenmeter demo --for 60s`. Every command has --help.",
             "Settings come from --config FILE, TOKENMETER_* environment variables and flags; see `tokenmeter config`."})
 public final class Tokenmeter implements Runnable {

@@ -2,6 +2,7 @@ package io.tokenmeter.billing;
 
 import io.tokenmeter.event.BillLine;
 import io.tokenmeter.event.BillingCost;
+import io.tokenmeter.topics.BillingKeys;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.StateSerde;
 import java.io.DataInput;

@@ -16,6 +16,7 @@ import io.tokenmeter.event.BillMeterKind;
 import io.tokenmeter.event.BillingCost;
 import io.tokenmeter.event.BillingRule;
 import io.tokenmeter.event.BillingRuleMatch;
+import io.tokenmeter.topics.BillingKeys;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.testing.TopologyHarness;
 import java.time.Instant;

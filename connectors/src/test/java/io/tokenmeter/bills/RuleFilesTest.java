@@ -1,4 +1,4 @@
-package io.tokenmeter.bill;
+package io.tokenmeter.bills;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import io.tokenmeter.azure.AzureMeterName;
 import io.tokenmeter.azure.AzureMeterName.Direction;

@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import io.tokenmeter.event.BillLine;
 import java.nio.file.Path;

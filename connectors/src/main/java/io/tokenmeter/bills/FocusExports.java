@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import io.tokenmeter.prices.PriceValues;
 import java.io.IOException;

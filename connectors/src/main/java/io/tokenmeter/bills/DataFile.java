@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import java.nio.file.Path;
 

@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 /** One data row of a FOCUS file, whatever its format: the values of the columns the reader uses. */
 interface FocusRow {

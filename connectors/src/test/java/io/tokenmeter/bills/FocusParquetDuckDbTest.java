@@ -1,13 +1,13 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.tokenmeter.billing.FocusExportWriter.FocusVersion;
-import io.tokenmeter.billing.FocusExportWriter.Format;
-import io.tokenmeter.billing.FocusExportWriter.ParquetNumbers;
-import io.tokenmeter.billing.FocusExportWriter.ParquetTimes;
+import io.tokenmeter.bills.FocusExportWriter.FocusVersion;
+import io.tokenmeter.bills.FocusExportWriter.Format;
+import io.tokenmeter.bills.FocusExportWriter.ParquetNumbers;
+import io.tokenmeter.bills.FocusExportWriter.ParquetTimes;
 import io.tokenmeter.event.BillLine;
 import io.tokenmeter.prices.PriceValues;
 import java.math.BigDecimal;

@@ -1,11 +1,11 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
-import io.tokenmeter.billing.FocusExportWriter.Format;
-import io.tokenmeter.billing.RowProblem.Effect;
+import io.tokenmeter.bills.FocusExportWriter.Format;
+import io.tokenmeter.bills.RowProblem.Effect;
 import io.tokenmeter.event.BillLine;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package io.tokenmeter.bill;
+package io.tokenmeter.bills;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

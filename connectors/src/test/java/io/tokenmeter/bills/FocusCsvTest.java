@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

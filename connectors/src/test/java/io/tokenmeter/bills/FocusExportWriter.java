@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;

@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.topics;
 
 /** Keys of the billing topics, one place for the loaders and the topology. */
 public final class BillingKeys {

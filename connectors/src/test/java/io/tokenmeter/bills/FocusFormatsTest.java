@@ -1,11 +1,11 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.tokenmeter.billing.FocusExportWriter.FocusVersion;
-import io.tokenmeter.billing.FocusExportWriter.Format;
-import io.tokenmeter.billing.FocusExportWriter.ParquetNumbers;
-import io.tokenmeter.billing.FocusExportWriter.ParquetTimes;
+import io.tokenmeter.bills.FocusExportWriter.FocusVersion;
+import io.tokenmeter.bills.FocusExportWriter.Format;
+import io.tokenmeter.bills.FocusExportWriter.ParquetNumbers;
+import io.tokenmeter.bills.FocusExportWriter.ParquetTimes;
 import io.tokenmeter.event.BillLine;
 import io.tokenmeter.event.BillMeter;
 import io.tokenmeter.event.BillMeterKind;

@@ -1,4 +1,4 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.bills;
 
 import java.util.EnumSet;
 import java.util.HashMap;
