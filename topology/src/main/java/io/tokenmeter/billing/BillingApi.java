@@ -92,6 +92,17 @@ public final class BillingApi {
         return HttpApi.Response.ok(body);
     }
 
+    /** The allocated cost per day and {@code by} (a subset of the allocation's dimensions), for cost per successful task. */
+    public Map<List<String>, Long> allocatedByDay(List<String> by, java.time.Instant from, java.time.Instant to) {
+        List<String> dims = new ArrayList<>();
+        dims.add("day");
+        dims.addAll(by);
+        UsageQuery query = new UsageQuery(WindowSize.ONE_DAY, List.copyOf(dims), from, to);
+        Map<List<String>, Long> byDay = new LinkedHashMap<>();
+        gather(INTERNAL_ALLOCATION, query, partitions -> localAllocation(query, partitions)).rows.forEach((key, v) -> byDay.put(key, v[0]));
+        return byDay;
+    }
+
     /** This instance's part of an allocation question, for another instance to merge. */
     public HttpApi.Response internalAllocation(HttpApi.Request request) {
         UsageQuery query = UsageQuery.parse(request, clock, List.of(WindowSize.ONE_DAY), "1d", ALLOCATION_DIMENSIONS, "tenant");

@@ -122,12 +122,13 @@ public final class StreamsService implements AutoCloseable {
         bindMetrics();
         ClusterQuery cluster = new ClusterQuery(streams, self, topics.usage().name(), usagePartitions);
         UsageApi usage = new UsageApi(cluster, clock);
-        TaskApi tasks = new TaskApi(cluster, clock);
+
         AlertsApi alerts = new AlertsApi(streams);
         bindAlertGauges(alerts);
         BudgetsApi budgets = new BudgetsApi(streams, clock);
         BillingApi billing = new BillingApi(new ClusterQuery(streams, self, Watermarks.repartitionTopic(config.applicationId(), BillingTopology.USE_BY_DAY),
                 partitions.internal()), clock);
+        TaskApi tasks = new TaskApi(cluster, clock, billing::allocatedByDay);
         Runnable budgetGauges = budgets.gauges(registry);
         http.get("/health", request -> health())
                 .get("/metrics", request -> {

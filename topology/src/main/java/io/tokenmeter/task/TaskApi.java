@@ -35,14 +35,29 @@ public final class TaskApi {
     static final List<String> DIMENSIONS = List.of("useCase", "tenant");
     private static final List<WindowSize> SIZES = List.of(TaskCostProcessor.SIZES);
 
+    /**
+     * The actual cost (the bill, allocated by measured use) per UTC day and the grouped dimensions, for
+     * {@code cost=allocated}: keys are the day ({@code 2026-11-03}) followed by the values of {@code by}, values nanos.
+     */
+    @FunctionalInterface
+    public interface ActualCosts {
+        Map<List<String>, Long> byDay(List<String> by, java.time.Instant from, java.time.Instant to);
+    }
+
     private final ClusterQuery cluster;
     private final Clock clock;
     private final WindowGather<TaskTotals> windows;
+    private final ActualCosts actual;
 
     public TaskApi(ClusterQuery cluster, Clock clock) {
+        this(cluster, clock, null);
+    }
+
+    public TaskApi(ClusterQuery cluster, Clock clock, ActualCosts actual) {
         this.cluster = cluster;
         this.clock = clock;
         this.windows = new WindowGather<>(cluster, INTERNAL_PATH, TaskTotals::new, TaskTotals::fromArray);
+        this.actual = actual;
     }
 
     public HttpApi.Response task(HttpApi.Request request) {
@@ -128,9 +143,33 @@ public final class TaskApi {
 
     public HttpApi.Response costPerSuccess(HttpApi.Request request) {
         UsageQuery query = parse(request);
+        String cost = request.query("cost", "estimated");
+        if (!cost.equals("estimated") && !cost.equals("allocated")) {
+            throw ApiException.badRequest("cost must be estimated (list price x measured tokens) or allocated (the bill split by use), got '" + cost + "'");
+        }
+        boolean allocated = cost.equals("allocated");
+        if (allocated && (actual == null || query.size() != WindowSize.ONE_DAY)) {
+            throw ApiException.badRequest("cost=allocated needs window=1d: the bill is per day");
+        }
+        Map<List<String>, Long> actualByDay = allocated ? actual.byDay(query.by(), query.from(), query.to()) : Map.of();
         List<Map<String, Object>> rows = new ArrayList<>();
-        windows.gather(TaskTopology.WINDOWS_STORE, query, hosted -> local(query, hosted)).forEach((key, totals) -> rows.add(row(query, key, totals)));
-        return WindowGather.answer(query, rows);
+        windows.gather(TaskTopology.WINDOWS_STORE, query, hosted -> local(query, hosted)).forEach((key, totals) -> {
+            Map<String, Object> row = row(query, key, totals);
+            if (allocated) {
+                List<String> dayAndDims = new ArrayList<>();
+                dayAndDims.add(java.time.LocalDate.ofEpochDay(Math.floorDiv(key.windowStart(), 86_400_000L)).toString());
+                dayAndDims.addAll(key.dims());
+                Long nanos = actualByDay.get(dayAndDims);
+                row.put("allocatedCostUsd", nanos == null ? null : BigDecimal.valueOf(nanos, 9).toPlainString());
+                row.put("allocatedCostPerSuccessfulTaskUsd", nanos == null || totals.succeeded() == 0 ? null
+                        : BigDecimal.valueOf(nanos, 9).divide(BigDecimal.valueOf(totals.succeeded()), 9, java.math.RoundingMode.HALF_EVEN)
+                                .stripTrailingZeros().toPlainString());
+            }
+            rows.add(row);
+        });
+        Map<String, Object> body = WindowGather.body(query, rows);
+        body.put("cost", cost);
+        return HttpApi.Response.ok(body);
     }
 
     /** This instance's part of a cost-per-success question, for another instance to merge. */

@@ -106,13 +106,18 @@ public final class WindowGather<T extends WindowGather.Totals<T>> {
 
     /** The answer: the question, then one row per group and window. */
     public static HttpApi.Response answer(UsageQuery query, List<Map<String, Object>> rows) {
+        return HttpApi.Response.ok(body(query, rows));
+    }
+
+    /** The answer's body, for an API that adds to it. */
+    public static Map<String, Object> body(UsageQuery query, List<Map<String, Object>> rows) {
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("window", query.size().code());
         body.put("by", query.by());
         body.put("from", query.from().toString());
         body.put("to", query.to().toString());
         body.put("rows", rows);
-        return HttpApi.Response.ok(body);
+        return body;
     }
 
     /** A row's window and grouped dimensions, to which each API adds its figures. */
