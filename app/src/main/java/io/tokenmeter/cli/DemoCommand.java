@@ -5,6 +5,7 @@ import io.tokenmeter.budgets.BudgetPublisher;
 import io.tokenmeter.config.Durations;
 import io.tokenmeter.config.TokenmeterConfig;
 import io.tokenmeter.demo.ConsoleView;
+import io.tokenmeter.demo.DemoBill;
 import io.tokenmeter.demo.DemoWorkload;
 import io.tokenmeter.demo.FlowMonitor;
 import io.tokenmeter.demo.ReplayClock;
@@ -99,6 +100,11 @@ final class DemoCommand implements Callable<Integer>, WallClocked {
     @Mixin
     KafkaOptions kafka;
 
+    @Option(names = "--bill", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "At the end, write the Azure bill (a FOCUS export) of the simulated days, load it and show estimated against actual "
+                    + "cost per tenant and the drift. Default: on; --no-bill skips it.")
+    boolean bill;
+
     @Spec
     CommandSpec spec;
 
@@ -145,6 +151,7 @@ final class DemoCommand implements Callable<Integer>, WallClocked {
             extra.put(TokenmeterConfig.TOPIC_REPLICATION, "1");
         }
         extra.put(TokenmeterConfig.APPLICATION_ID, "tokenmeter-demo");
+        extra.put(TokenmeterConfig.AZURE_RESOURCES, String.join(",", DemoBill.resources()));
         extra.put(TokenmeterConfig.STATE_DIR, dir.resolve("streams").toString());
         extra.put(TokenmeterConfig.HTTP_PORT, Integer.toString(httpPort));
         TokenmeterConfig config = kafka.config(extra);
@@ -233,6 +240,9 @@ final class DemoCommand implements Callable<Integer>, WallClocked {
                 out.println("warning: some documents could not be sent: " + runner.failure().getMessage());
             }
             out.flush();
+            if (bill && interrupted.getCount() > 0) { // not after Ctrl-C: the user wants out
+                DemoBill.play(config.kafkaClientProperties(), topics, monitor, service.httpPort(), dir.resolve("bill"), replay.instant(), wall, out);
+            }
             return 0;
         } finally {
             if (monitor != null) {

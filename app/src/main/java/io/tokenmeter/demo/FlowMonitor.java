@@ -39,6 +39,19 @@ public final class FlowMonitor implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(FlowMonitor.class);
 
     /** Calls, tokens and cost of one tenant, model or agent. */
+    /** What Azure's meters count of the billed calls: per UTC day, resource, model and deployment type. */
+    public record Metered(String day, String resourceId, String model, String deploymentType) {
+    }
+
+    private final Map<Metered, long[]> meter = new java.util.TreeMap<>(java.util.Comparator.comparing(Metered::toString));
+
+    /** Uncached input, cached input and output tokens of the billed calls read so far, as Azure's meters would count them. */
+    public synchronized Map<Metered, long[]> meter() {
+        Map<Metered, long[]> copy = new java.util.LinkedHashMap<>();
+        meter.forEach((k, v) -> copy.put(k, v.clone()));
+        return copy;
+    }
+
     public record Row(String name, long calls, long tokens, long costNanos) {
     }
 
@@ -126,6 +139,14 @@ public final class FlowMonitor implements AutoCloseable {
             unpriced += call.getPriced() ? 0 : 1;
             costNanos += call.getCostNanos();
             add(tenants, event.getTenant(), tokens, call.getCostNanos());
+            if (call.getBilled()) {
+                long cached = Math.min(event.getCachedInputTokens(), event.getInputTokens());
+                long[] metered = meter.computeIfAbsent(new Metered(event.getTimestamp().toString().substring(0, 10), String.valueOf(event.getResourceId()),
+                        event.getModel(), event.getDeploymentType()), k -> new long[3]);
+                metered[0] += event.getInputTokens() - cached;
+                metered[1] += cached;
+                metered[2] += event.getOutputTokens();
+            }
             add(models, event.getModel(), tokens, call.getCostNanos());
             add(agents, event.getAgent(), tokens, call.getCostNanos());
             if (lastEventTime == null || event.getTimestamp().isAfter(lastEventTime)) {

@@ -43,5 +43,15 @@ class DemoCommandIT {
         // the cost per successful task of each use case, and the budgets where they stand
         assertThat(summary).containsPattern("contract-qa\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d,]+\\s+[\\d.]+%\\s+\\$[\\d.,]+\\s+\\$0\\.\\d{4}")
                 .containsPattern("costCenter:cc-legal\\s+2026-11\\s+\\$[\\d.]+\\s+\\$70\\.00\\s+[\\d.]+%\\s+\\$[\\d.]+\\s+BLOCK");
+        // then the bill of the two simulated days, loaded and split: the idle PTU reservation of both days stays unallocated, the
+        // gpt-4.1 traffic around the gateway is untracked use and, once 2026-11-14 is complete in event time, a drift
+        String bill = text.substring(text.indexOf("=== the bill: the demo's Azure FOCUS export"));
+        assertThat(bill).doesNotContain("did not settle")
+                .containsPattern("\\ncontoso\\s+\\$[\\d,.]+\\s+\\$[\\d,.]+\\n")
+                .containsPattern("unallocated: .*idle capacity \\$105\\.60")
+                .containsPattern("unallocated: .*untracked use \\$")
+                .containsPattern("bill \\$[\\d,.]+ \\(effective\\) = allocated \\+ unallocated, to the nano")
+                .contains("drift: Bill drift on contoso-ai-eastus2 gpt-4.1 global input tokens of 2026-11-14")
+                .doesNotContain("gpt-5.1-preview global");
     }
 }
