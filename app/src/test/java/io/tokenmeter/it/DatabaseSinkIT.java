@@ -89,7 +89,7 @@ class DatabaseSinkIT {
                 CliRun set = CliRun.onCluster(Clock.fixed(t0, ZoneOffset.UTC), cluster, prefix, "budgets", "set", "--scope", "tenant:contoso",
                         "--period", "year", "--amount", "5");
                 assertThat(set.exit()).as(set.err()).isZero();
-                for (String file : List.of("pg-usage-windows.json", "pg-task-costs.json", "pg-budget-status.json")) {
+                for (String file : List.of("pg-usage-windows.json", "pg-task-costs.json", "pg-budget-status.json", "pg-cost-allocated.json")) {
                     connect.put(connector(file, prefix, env));
                 }
 
@@ -118,6 +118,18 @@ class DatabaseSinkIT {
                 Map<String, Object> task = awaitRow(admin, connect, "SELECT * FROM " + schema + ".task_costs", row -> true);
                 assertThat(task).containsEntry("id", "task-1").containsEntry("status", "SUCCEEDED").containsEntry("calls", 2L)
                         .containsEntry("costnanos", 2 * CALL_NANOS);
+
+                // the bill of the calls' day: its allocation lands in cost_allocated; a re-export replaces the row (a tombstone deletes
+                // the first run's part, the second run's part is inserted)
+                bill(cluster, prefix, t0, "run-1", "3.00");
+                Map<String, Object> allocated = awaitRow(admin, connect, "SELECT * FROM " + schema + ".cost_allocated",
+                        row -> Long.valueOf(3_000_000_000L).equals(row.get("allocatedcostnanos")));
+                assertThat(allocated).containsEntry("tenant", "contoso").containsEntry("meterkind", "INPUT").containsEntry("basis", 3_000_000L);
+                assertThat((String) allocated.get("id")).contains("/run-1#0|contoso|");
+                bill(cluster, prefix, t0, "run-2", "2.70");
+                allocated = awaitRow(admin, connect, "SELECT * FROM " + schema + ".cost_allocated",
+                        row -> Long.valueOf(2_700_000_000L).equals(row.get("allocatedcostnanos")));
+                assertThat((String) allocated.get("id")).contains("/run-2#0|contoso|");
 
                 CliRun remove = CliRun.onCluster(cluster, prefix, "budgets", "remove", "--scope", "tenant:contoso");
                 assertThat(remove.exit()).as(remove.err()).isZero();
@@ -171,8 +183,35 @@ class DatabaseSinkIT {
         return out.toString();
     }
 
+    /** An export run billing the day of {@code t0}: the three calls' 3,000,000 o4-mini input tokens for {@code cost}, loaded with the CLI. */
+    private static void bill(SharedKafka.Cluster cluster, String prefix, Instant t0, String runId, String cost) throws IOException {
+        java.nio.file.Path container = Files.createTempDirectory(Path.of("target"), "sink-bill-");
+        java.time.LocalDate day = java.time.LocalDate.ofInstant(t0, ZoneOffset.UTC);
+        Map<String, String> row = io.tokenmeter.bills.FocusExportWriter.usageRow();
+        row.put("ChargePeriodStart", day + "T00:00:00Z");
+        row.put("ChargePeriodEnd", day.plusDays(1) + "T00:00:00Z");
+        row.put("BillingPeriodStart", day.withDayOfMonth(1) + "T00:00:00Z");
+        row.put("BillingPeriodEnd", day.withDayOfMonth(1).plusMonths(1) + "T00:00:00Z");
+        row.put("ResourceId", ACCOUNT);
+        row.put("x_SkuMeterName", "o4 mini Inp glbl 1M Tokens");
+        row.put("ConsumedQuantity", "3000000");
+        row.put("PricingQuantity", "3");
+        for (String money : List.of("BilledCost", "EffectiveCost", "ContractedCost", "ListCost")) {
+            row.put(money, cost);
+        }
+        String period = day.withDayOfMonth(1).toString().replace("-", "") + "-" + day.withDayOfMonth(1).plusMonths(1).minusDays(1).toString().replace("-", "");
+        io.tokenmeter.bills.FocusExportWriter.into(container).export("sink-focus").period(period).runId(runId)
+                .submitted(t0.plus(runId.equals("run-1") ? 1 : 2, ChronoUnit.DAYS)).write(List.of(row));
+        CliRun load = CliRun.onCluster(cluster, prefix, "billing", "load", container.toString());
+        assertThat(load.exit()).as(load.err()).isZero();
+    }
+
+    private static final String ACCOUNT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-ai/providers/"
+            + "Microsoft.CognitiveServices/accounts/oai-sink";
+
     private static String call(String id, Instant at, String task) {
         return "{\"kind\":\"usage\",\"eventId\":\"sink-" + id + "\",\"timestamp\":\"" + at + "\",\"tenant\":\"contoso\",\"useCase\":\"contracts\","
+                + "\"resourceId\":\"" + ACCOUNT + "\","
                 + "\"agent\":\"contract-agent\",\"taskId\":\"" + task + "\",\"model\":\"o4-mini\",\"inputTokens\":1000000,\"outputTokens\":0}";
     }
 
