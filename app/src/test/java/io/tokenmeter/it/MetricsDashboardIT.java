@@ -78,7 +78,7 @@ class MetricsDashboardIT {
         for (int i = 0; i < 6; i++) {
             String tenant = i % 2 == 0 ? "contoso" : "fabrikam";
             documents.add("{\"kind\":\"usage\",\"eventId\":\"m" + i + "\",\"timestamp\":\"" + now.plusMillis(i) + "\",\"tenant\":\"" + tenant
-                    + "\",\"useCase\":\"triage\",\"agent\":\"triage-agent\",\"taskId\":\"task-" + i + "\",\"model\":\"gpt-4o\","
+                    + "\",\"useCase\":\"triage\",\"agent\":\"triage-agent\",\"taskId\":\"task-" + i + "\",\"model\":\"gpt-4o\",\"resourceId\":\"oai-metrics\","
                     + "\"inputTokens\":1200,\"cachedInputTokens\":200,\"outputTokens\":300,\"reasoningTokens\":0}");
             documents.add("{\"kind\":\"task-outcome\",\"taskId\":\"task-" + i + "\",\"timestamp\":\"" + now.plusMillis(100 + i) + "\",\"tenant\":\""
                     + tenant + "\",\"useCase\":\"triage\",\"status\":\"" + (i < 4 ? "SUCCEEDED" : "FAILED") + "\"}");
@@ -93,9 +93,27 @@ class MetricsDashboardIT {
                     + "\",\"model\":\"gpt-4o\",\"inputTokens\":100}");
         }
         service.sendRaw(documents);
+        // the bill of the day: the estimated-vs-actual gauges per resource
+        java.nio.file.Path container = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target"), "metrics-bill-");
+        java.time.LocalDate day = java.time.LocalDate.ofInstant(now, ZoneOffset.UTC);
+        Map<String, String> line = io.tokenmeter.bills.FocusExportWriter.usageRow();
+        line.put("ChargePeriodStart", day + "T00:00:00Z");
+        line.put("ChargePeriodEnd", day.plusDays(1) + "T00:00:00Z");
+        line.put("BillingPeriodStart", day.withDayOfMonth(1) + "T00:00:00Z");
+        line.put("BillingPeriodEnd", day.withDayOfMonth(1).plusMonths(1) + "T00:00:00Z");
+        line.put("ResourceId", "/subscriptions/0/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai-metrics");
+        line.put("x_SkuMeterName", "gpt 4o Inp glbl 1M Tokens");
+        line.put("ConsumedQuantity", "6000");
+        line.put("PricingQuantity", "0.006");
+        io.tokenmeter.bills.FocusExportWriter.into(container).export("metrics-focus")
+                .period(day.withDayOfMonth(1).toString().replace("-", "") + "-" + day.withDayOfMonth(1).plusMonths(1).minusDays(1).toString().replace("-", ""))
+                .runId("run-1").submitted(now).write(List.of(line));
+        CliRun bill = CliRun.onCluster(clock, cluster, prefix, "billing", "load", container.toString());
+        assertThat(bill.exit()).as(bill.err()).isZero();
 
         List<String> wanted = List.of("tokenmeter_cost_total{", "tokenmeter_tasks_total{", "tokenmeter_task_cost_usd_total{",
-                "tokenmeter_dead_letters_total{", "tokenmeter_alerts_total{", "tokenmeter_budget_used_ratio{", "tokenmeter_budget_spent_usd{");
+                "tokenmeter_dead_letters_total{", "tokenmeter_alerts_total{", "tokenmeter_budget_used_ratio{", "tokenmeter_budget_spent_usd{",
+                "tokenmeter_billing_actual_cost_usd{", "tokenmeter_billing_estimated_cost_usd{");
         long deadline = System.currentTimeMillis() + 90_000;
         String body = "";
         while (System.currentTimeMillis() < deadline) {

@@ -331,6 +331,58 @@ public final class BillingApi {
         return start >= query.from().toEpochMilli() && start < query.to().toEpochMilli();
     }
 
+    // ---- metrics
+
+    /** How many days back (from the clock's day) the per-resource bill gauges add up. */
+    static final int GAUGE_DAYS = 31;
+
+    /**
+     * Registers {@code tokenmeter_billing_actual_cost_usd{resource}} (the bill's EffectiveCost) and
+     * {@code tokenmeter_billing_estimated_cost_usd{resource}} (tokenmeter's estimate of the billed token meters) over the
+     * last 31 days, per account, for the days this instance hosts; Prometheus adds the instances up. The returned action
+     * refreshes them: run it on every scrape.
+     */
+    public Runnable gauges(io.micrometer.core.instrument.MeterRegistry registry) {
+        Map<String, double[]> values = new java.util.concurrent.ConcurrentHashMap<>();
+        return () -> {
+            Map<String, double[]> now = new java.util.HashMap<>();
+            try {
+                if (cluster.streams().state() != org.apache.kafka.streams.KafkaStreams.State.RUNNING) {
+                    return;
+                }
+                java.time.Instant to = java.time.LocalDate.ofInstant(clock.instant(), java.time.ZoneOffset.UTC).plusDays(1)
+                        .atStartOfDay(java.time.ZoneOffset.UTC).toInstant();
+                UsageQuery query = new UsageQuery(WindowSize.ONE_DAY, List.of(), to.minus(java.time.Duration.ofDays(GAUGE_DAYS + 1)), to);
+                for (int partition : cluster.localPartitions()) {
+                    for (KeyValue<String, BillLine> kv : BillingApi.<BillLine>range(cluster, BillingTopology.LINES_STORE, partition, query)) {
+                        now.computeIfAbsent(ResourceIds.account(kv.value.getResourceId()), r -> new double[2])[0] += kv.value.getEffectiveCostNanos() / 1e9;
+                    }
+                    for (KeyValue<String, DayAllocation.Reconciled> kv : BillingApi.<DayAllocation.Reconciled>range(cluster,
+                            BillingTopology.RECONCILED_STORE, partition, query)) {
+                        now.computeIfAbsent(kv.value.account(), r -> new double[2])[1] += kv.value.estimatedNanos() / 1e9;
+                    }
+                }
+            } catch (RuntimeException notQueryable) {
+                return; // a rebalance: keep the last values until the next scrape
+            }
+            values.keySet().forEach(resource -> now.putIfAbsent(resource, new double[2]));
+            now.forEach((resource, v) -> {
+                double[] held = values.computeIfAbsent(resource, r -> {
+                    double[] cell = new double[2];
+                    io.micrometer.core.instrument.Gauge.builder("tokenmeter.billing.actual.cost.usd", cell, c -> c[0])
+                            .description("The bill's EffectiveCost of the last 31 days per Azure resource (account), from the FOCUS exports loaded")
+                            .tag("resource", resource.isEmpty() ? "unknown" : resource).register(registry);
+                    io.micrometer.core.instrument.Gauge.builder("tokenmeter.billing.estimated.cost.usd", cell, c -> c[1])
+                            .description("tokenmeter's estimate (list price x measured tokens) of the billed token meters of the last 31 days per resource")
+                            .tag("resource", resource.isEmpty() ? "unknown" : resource).register(registry);
+                    return cell;
+                });
+                held[0] = v[0];
+                held[1] = v[1];
+            });
+        };
+    }
+
     // ---- gathering every instance's part
 
     private Partial gather(String internalPath, UsageQuery query, Function<List<Integer>, Partial> local) {

@@ -130,9 +130,12 @@ public final class StreamsService implements AutoCloseable {
                 partitions.internal()), clock);
         TaskApi tasks = new TaskApi(cluster, clock, billing::allocatedByDay);
         Runnable budgetGauges = budgets.gauges(registry);
+        Runnable billingGauges = billing.gauges(registry);
+
         http.get("/health", request -> health())
                 .get("/metrics", request -> {
                     budgetGauges.run();
+                    billingGauges.run();
                     return HttpApi.Response.text(200, "text/plain; version=0.0.4; charset=utf-8", registry.scrape());
                 })
                 .get("/api/usage", usage::usage)
