@@ -161,6 +161,12 @@ public final class HistoryDataset {
      * i. Each eventId is chosen so that Kafka's default partitioner sends it to partition i when the eventId is the key
      * ({@code tokenmeter produce --key-field eventId}). Each carries a task id of its own, so per-task clocks move too.
      */
+    /** The Azure OpenAI account that serves a region's deployments (the bill is per account). */
+    public static String account(String region) {
+        return "/subscriptions/00000000-0000-0000-0000-0000000000a1/resourceGroups/rg-history/providers/Microsoft.CognitiveServices/accounts/history-"
+                + region;
+    }
+
     public List<String> tail(int partitions) {
         List<String> docs = new ArrayList<>();
         for (int partition = 0; partition < partitions; partition++) {
@@ -553,6 +559,8 @@ public final class HistoryDataset {
                     .put("toolCalls", answered && deployment != EMBED ? random.nextInt(4) : 0)
                     .put("provider", "azure-openai").put("model", deployment.model()).put("modelVersion", deployment.version())
                     .put("deployment", deployment.name()).put("deploymentType", deployment.type()).put("region", deployment.region())
+                    // every third call spells its resource in upper case, as Azure's logs do: the bill matches it all the same
+                    .put("resourceId", calls % 3 == 0 ? account(deployment.region()).toUpperCase(java.util.Locale.ROOT) : account(deployment.region()))
                     .put("inputTokens", input).put("cachedInputTokens", cached).put("outputTokens", output).put("reasoningTokens", reasoning)
                     .put("statusCode", status).put("latencyMs", status == 429 ? 20 + random.nextInt(30) : 300 + output * 8 + random.nextInt(400))
                     .put("promptHash", promptHash).put("source", "history");

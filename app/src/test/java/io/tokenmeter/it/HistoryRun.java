@@ -10,6 +10,7 @@ import io.tokenmeter.event.BudgetStatus;
 import io.tokenmeter.event.TaskCost;
 import io.tokenmeter.event.UsageWindow;
 import io.tokenmeter.history.HistoryDataset;
+import io.tokenmeter.history.HistoryBill;
 import io.tokenmeter.history.Table;
 import io.tokenmeter.history.Truth;
 import io.tokenmeter.prices.PriceCatalogs;
@@ -212,10 +213,11 @@ final class HistoryRun {
         }
         PricePublisher.publish(config.kafkaClientProperties(), topics.prices(), PriceCatalogs.defaultCatalog().entries());
         publishBudgets(config.kafkaClientProperties());
+        loadBill(config.kafkaClientProperties());
         if (feed != Feed.IN_ORDER) {
             produce(stack.bootstrapServers(), dataset.timeSlices(PARTITIONS), true);
         }
-        note("prepared topics (%d partitions), prices, budgets%s in %.1f s", PARTITIONS,
+        note("prepared topics (%d partitions), prices, budgets, the bill%s in %.1f s", PARTITIONS,
                 feed == Feed.IN_ORDER ? "" : " and the skewed backlog with its tail", seconds(t0));
     }
 
@@ -235,6 +237,25 @@ final class HistoryRun {
                 }
             }
             admin.incrementalAlterConfigs(changes).all().get(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /**
+     * The history's Azure bill ({@link HistoryBill}), one export run in gzip CSV as Azure lays it out, and its sharing
+     * rule, loaded before any usage: its allocation is made as the usage comes, in whatever order and however it crashes.
+     */
+    private void loadBill(Map<String, Object> clientProperties) throws Exception {
+        HistoryBill bill = HistoryBill.of(truth);
+        Path container = dir.resolve("bill");
+        io.tokenmeter.bills.FocusExportWriter.into(container).export("history-focus").period(bill.period()).runId("history-run")
+                .submitted(dataset.params().start()).format(io.tokenmeter.bills.FocusExportWriter.Format.GZIP_CSV).write(bill.rows());
+        io.tokenmeter.ingest.CompactedTopics.publish(clientProperties, topics.billingRules(),
+                List.of(io.tokenmeter.ingest.CompactedTopics.Update.put("history-search", bill.rule(dataset.params().start()))), "the sharing rule");
+        var runs = io.tokenmeter.bills.FocusExports.find(container).runs();
+        var loaded = io.tokenmeter.bills.BillPublisher.load(clientProperties, topics.billingCosts(), topics.dlq(), runs,
+                java.time.Clock.fixed(dataset.params().start(), java.time.ZoneOffset.UTC), lines -> { });
+        if (loaded.size() != 1 || loaded.get(0).lines() != bill.rows().size() || !loaded.get(0).problems().isEmpty()) {
+            throw new IllegalStateException("the history's bill did not load whole: " + loaded);
         }
     }
 
@@ -338,7 +359,7 @@ final class HistoryRun {
         long t0 = System.nanoTime();
         try (Admin admin = Admin.create(Map.of("bootstrap.servers", service.bootstrapServers()))) {
             List<String> outputs = List.of(topics.usageWindows().name(), topics.taskCosts().name(), topics.alerts().name(),
-                    topics.budgetStatus().name(), topics.dlq().name(), topics.pricedUsage().name());
+                    topics.budgetStatus().name(), topics.dlq().name(), topics.pricedUsage().name(), topics.costAllocated().name());
             Map<TopicPartition, Long> lastOutputs = Map.of();
             long quietSince = System.nanoTime();
             long lag = -1;
@@ -466,6 +487,7 @@ final class HistoryRun {
             put(tables, truth.usageWindows());
             put(tables, truth.taskCosts());
             put(tables, truth.budgetStatus());
+            put(tables, HistoryBill.of(truth).expected(ALLOCATION));
             return tables;
         }
     }
@@ -478,6 +500,7 @@ final class HistoryRun {
         put(tables, usageApi(service, "1h", "tenant", ranges.hourFrom(), ranges.hourTo()));
         put(tables, costPerSuccess(service, "1d", "useCase,tenant", ranges.dayFrom(), ranges.dayTo()));
         put(tables, costPerSuccess(service, "1h", "useCase", ranges.hourFrom(), ranges.hourTo()));
+        put(tables, allocation(service, ranges.dayFrom(), ranges.dayTo()));
 
         HttpSchemaRegistry registry = new HttpSchemaRegistry(service.registryUrl(), RegistrySettings.DEFAULTS);
         Table windows = new Table(truth.usageWindows().name());
@@ -567,6 +590,35 @@ final class HistoryRun {
                     row.get("abandoned").asLong(), row.get("totalCostNanos").asLong(), text(row.get("costPerSuccessfulTask")),
                     text(row.get("businessValuePerCost")), text(row.get("successRate"))));
         }
+        return table;
+    }
+
+    static final String ALLOCATION = "api allocation by tenant,useCase";
+
+    /** The bill's allocation by tenant and use case, and the bill's totals, once no day is pending. */
+    private Table allocation(ServiceUnderTest service, Instant from, Instant to) throws Exception {
+        String query = "/api/allocation?by=tenant,useCase&from=" + from + "&to=" + to;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        JsonNode answer = null;
+        while (System.nanoTime() < deadline) {
+            HttpResponse<String> response = service.get(query);
+            if (response.statusCode() == 200) {
+                answer = JSON.readTree(response.body());
+                if (answer.get("pendingDays").isEmpty()) {
+                    break;
+                }
+            }
+            Thread.sleep(500);
+        }
+        Table table = new Table(ALLOCATION);
+        if (answer == null) {
+            return table;
+        }
+        for (JsonNode row : answer.get("rows")) {
+            table.put(row.get("tenant").asText() + "|" + row.get("useCase").asText(), Map.of("allocatedCostUsd", Table.decimal(row.get("allocatedCostUsd").asText())));
+        }
+        table.put("(bill)", Map.of("effectiveCostUsd", Table.decimal(answer.get("effectiveCostUsd").asText()),
+                "unallocatedCostUsd", Table.decimal(answer.get("unallocatedCostUsd").asText())));
         return table;
     }
 
