@@ -25,7 +25,7 @@ public final class BillingExport {
 
     /** The FOCUS version of the columns. */
     public static final String FOCUS_VERSION = "1.3";
-    /** Rows per part file by default, about Azure's own part size for CSV. */
+    /** Rows per part file by default: a file a spreadsheet or Power BI Desktop still opens whole. */
     public static final int ROWS_PER_PART = 1_000_000;
     public static final String MANIFEST = "manifest.json";
 
