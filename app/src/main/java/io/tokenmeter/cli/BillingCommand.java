@@ -25,7 +25,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code tokenmeter billing}: load the Azure bill (FOCUS exports) and the rules that share what no meter says. */
 @Command(name = "billing", mixinStandardHelpOptions = true,
-        subcommands = {BillingLoadCommand.class, BillingCommand.Rules.class},
+        subcommands = {BillingLoadCommand.class, BillingCommand.Rules.class, BillingExportCommand.class},
         description = {"Load the actual Azure bill and split it by who used it.",
             "",
             "tokenmeter knows three costs of every call: the list price, its own estimate (list price x measured tokens,",
@@ -37,10 +37,12 @@ import picocli.CommandLine.Spec;
             "  provisioned throughput by tokens on the resource's provisioned deployments (unused: idle capacity),",
             "  other services (AI Search, API Management, ...) by sharing rules (`billing rules load`).",
             "The split is on the cost.allocated topic, at GET /api/allocation and GET /api/reconciliation, and",
-            "BILL_DRIFT alerts when billed and measured tokens of a resource, model and day differ by more than 2 %."},
+            "BILL_DRIFT alerts when billed and measured tokens of a resource, model and day differ by more than 2 %.",
+            "`billing export` writes it as FOCUS 1.3 files (CSV or Parquet) for FinOps hubs and Power BI."},
         footer = {"", "Examples:",
             "  tokenmeter billing rules load rules.json",
             "  tokenmeter billing load ./exports/daily-focus",
+            "  tokenmeter billing export --from 2026-11-01 --to 2026-12-01 --format parquet --out ./focus/2026-11",
             "  curl 'localhost:8080/api/allocation?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z&by=tenant'"})
 final class BillingCommand implements Runnable {
 

@@ -10,8 +10,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BiConsumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -77,30 +79,48 @@ public final class CompactedTopics {
 
     /** The latest value of every key now in the topic, tombstoned keys left out, in the order keys were first seen. */
     public static <K, V> Map<K, V> latest(Map<String, Object> clientProps, Topic<K, V> topic) {
+        Map<K, V> latest = new LinkedHashMap<>();
+        readToEnd(clientProps, topic, (key, value) -> {
+            if (value == null) {
+                latest.remove(key);
+            } else {
+                latest.put(key, value);
+            }
+        });
+        return latest;
+    }
+
+    /**
+     * Every committed record of {@code topic} (compacted or not), from the beginning to the end offsets found at the
+     * start, in order within each partition; tombstones come as a null value.
+     */
+    public static <K, V> void readToEnd(Map<String, Object> clientProps, Topic<K, V> topic, BiConsumer<K, V> each) {
         Map<String, Object> props = new HashMap<>(clientProps);
         props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-        Map<K, V> latest = new LinkedHashMap<>();
         try (KafkaConsumer<K, V> consumer = new KafkaConsumer<>(props, topic.keySerde().deserializer(), topic.valueSerde().deserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic.name(), TIMEOUT).stream()
                     .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
             consumer.assign(partitions);
             consumer.seekToBeginning(partitions);
             Map<TopicPartition, Long> end = consumer.endOffsets(partitions, TIMEOUT);
+            // a large topic may take longer than TIMEOUT to read: only a read that stops advancing times out
             long deadline = System.currentTimeMillis() + TIMEOUT.toMillis();
             while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
                 if (System.currentTimeMillis() > deadline) {
                     throw new IllegalStateException("timed out reading " + topic.name());
                 }
-                for (ConsumerRecord<K, V> record : consumer.poll(Duration.ofMillis(200))) {
-                    if (record.value() == null) {
-                        latest.remove(record.key());
-                    } else {
-                        latest.put(record.key(), record.value());
+                ConsumerRecords<K, V> records = consumer.poll(Duration.ofMillis(200));
+                if (!records.isEmpty()) {
+                    deadline = System.currentTimeMillis() + TIMEOUT.toMillis();
+                }
+                for (ConsumerRecord<K, V> record : records) {
+                    // past the captured end: written after the read began, left for the next read
+                    if (record.offset() < end.get(new TopicPartition(record.topic(), record.partition()))) {
+                        each.accept(record.key(), record.value());
                     }
                 }
             }
         }
-        return latest;
     }
 }

@@ -10,4 +10,9 @@ public final class BillingKeys {
     public static String period(String export, String billingPeriod) {
         return export + '|' + billingPeriod;
     }
+
+    /** How a bill line is named in the allocation (cost.allocated keys start with it) and the API: {@code export/period/run#index}. */
+    public static String lineId(String export, String billingPeriod, String runId, int index) {
+        return export + '/' + billingPeriod + '/' + runId + '#' + index;
+    }
 }

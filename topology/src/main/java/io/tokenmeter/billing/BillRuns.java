@@ -3,6 +3,7 @@ package io.tokenmeter.billing;
 import io.tokenmeter.event.BillLine;
 import io.tokenmeter.event.BillingCost;
 import io.tokenmeter.topics.BillingKeys;
+import io.tokenmeter.topics.BillingRun;
 import io.tokenmeter.streams.PipelineMetrics;
 import io.tokenmeter.streams.StateSerde;
 import java.io.DataInput;
@@ -30,22 +31,15 @@ final class BillRuns extends ContextualProcessor<String, BillingCost, String, Da
     static final String RUNS_STORE = "billing-runs-store";
     private static final char SEPARATOR = '\u001F';
 
-    /** The run in force for a period. */
-    record Run(String runId, long submittedTime, int lines) {
+    /** The run in force for a period; which run that is, {@link BillingRun#newerThan} decides. */
+    static final StateSerde<BillingRun> RUN_SERDE = new StateSerde<>(1, (r, out) -> {
+        out.writeUTF(r.runId());
+        out.writeLong(r.submittedTime());
+        out.writeInt(r.lines());
+    }, BillRuns::readRun);
 
-        static final StateSerde<Run> SERDE = new StateSerde<>(1, (r, out) -> {
-            out.writeUTF(r.runId);
-            out.writeLong(r.submittedTime);
-            out.writeInt(r.lines);
-        }, Run::read);
-
-        private static Run read(DataInput in) throws IOException {
-            return new Run(in.readUTF(), in.readLong(), in.readInt());
-        }
-
-        boolean newerThan(Run other) {
-            return other == null || submittedTime > other.submittedTime || (submittedTime == other.submittedTime && runId.compareTo(other.runId) > 0);
-        }
+    private static BillingRun readRun(DataInput in) throws IOException {
+        return new BillingRun(in.readUTF(), in.readLong(), in.readInt());
     }
 
     static final StateSerde<BillLine> LINE_SERDE = new StateSerde<>(1, (l, out) -> StateSerde.writeRecord(out, l, BillLine.class),
@@ -53,7 +47,7 @@ final class BillRuns extends ContextualProcessor<String, BillingCost, String, Da
 
     private final PipelineMetrics metrics;
     private KeyValueStore<String, BillLine> lines;
-    private KeyValueStore<String, Run> runs;
+    private KeyValueStore<String, BillingRun> runs;
 
     BillRuns(PipelineMetrics metrics) {
         this.metrics = metrics;
@@ -70,8 +64,8 @@ final class BillRuns extends ContextualProcessor<String, BillingCost, String, Da
     public void process(Record<String, BillingCost> record) {
         BillingCost cost = record.value();
         String period = check(record.key(), cost);
-        Run run = new Run(cost.getRunId(), cost.getRunSubmittedTime().toEpochMilli(), cost.getIndex());
-        Run active = runs.get(period);
+        BillingRun run = new BillingRun(cost.getRunId(), cost.getRunSubmittedTime().toEpochMilli(), cost.getIndex());
+        BillingRun active = runs.get(period);
         String runPrefix = period + SEPARATOR + cost.getRunId() + SEPARATOR;
         if (cost.getLine() != null) {
             if (active == null || !active.newerThan(run)) {
@@ -90,7 +84,7 @@ final class BillRuns extends ContextualProcessor<String, BillingCost, String, Da
             metrics.billing("run-superseded");
             return;
         }
-        if (staged.size() != run.lines()) {
+        if (!run.completeWith(staged.size())) {
             throw new IllegalArgumentException("export run " + run.runId() + " of " + cost.getExport() + " " + cost.getBillingPeriod() + " ended with "
                     + run.lines() + " lines but " + staged.size() + " arrived: the run is not loaded, load it again");
         }
@@ -109,14 +103,9 @@ final class BillRuns extends ContextualProcessor<String, BillingCost, String, Da
 
     private void send(BillingCost cost, String runId, String storeKey, BillLine line, boolean leaving) {
         int index = Integer.parseInt(storeKey.substring(storeKey.lastIndexOf(SEPARATOR) + 1));
-        String lineId = lineId(cost.getExport(), cost.getBillingPeriod(), runId, index);
+        String lineId = BillingKeys.lineId(cost.getExport(), cost.getBillingPeriod(), runId, index);
         String day = Days.of(line.getChargePeriodStart());
         context().forward(new Record<>(day, new DaySignal.Line(lineId, leaving ? null : line), Days.start(day)));
-    }
-
-    /** How a line is named in the allocation and the API: {@code export/period/run#index}. */
-    static String lineId(String export, String period, String runId, int index) {
-        return export + '/' + period + '/' + runId + '#' + index;
     }
 
     private List<KeyValue<String, BillLine>> scan(String prefix) {

@@ -43,7 +43,7 @@ public final class BillingTopology {
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.inMemoryKeyValueStore(UsageByDay.STORE), Serdes.String(), DaySignal.SERDE)
                 .withCachingEnabled());
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BillRuns.LINES_STORE), Serdes.String(), BillRuns.LINE_SERDE));
-        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BillRuns.RUNS_STORE), Serdes.String(), BillRuns.Run.SERDE));
+        builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(BillRuns.RUNS_STORE), Serdes.String(), BillRuns.RUN_SERDE));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Allocation.LINES_STORE), Serdes.String(), BillRuns.LINE_SERDE));
         builder.addStateStore(Stores.keyValueStoreBuilder(Stores.persistentKeyValueStore(Allocation.USE_STORE), Serdes.String(), UseSerde.SERDE)
                 .withCachingEnabled());

@@ -5,6 +5,7 @@ import io.tokenmeter.event.BillLine;
 import io.tokenmeter.event.BillMeter;
 import io.tokenmeter.event.BillMeterKind;
 import io.tokenmeter.event.BillingRule;
+import io.tokenmeter.money.Shares;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;

@@ -1,8 +1,9 @@
-package io.tokenmeter.billing;
+package io.tokenmeter.money;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -51,6 +52,14 @@ class SharesTest {
                 assertThat(Math.abs(parts[i] - exact)).isLessThanOrEqualTo(1.0 + Math.abs(exact) * 1e-12);
             }
         }
+    }
+
+    @Test
+    void anAmountBeyondALongSplitsExactlyToo() {
+        BigInteger amount = BigInteger.TEN.pow(30).add(BigInteger.ONE);
+        BigInteger[] parts = Shares.split(amount.negate(), List.of(1L, 1L, 1L));
+        assertThat(parts[0].add(parts[1]).add(parts[2])).isEqualTo(amount.negate());
+        assertThat(parts[0].subtract(parts[2])).isEqualTo(BigInteger.ONE.negate());
     }
 
     @Test
