@@ -5,21 +5,12 @@ import com.azure.messaging.eventhubs.models.Checkpoint;
 import com.azure.messaging.eventhubs.models.PartitionOwnership;
 import com.azure.storage.blob.BlobContainerAsyncClient;
 import com.azure.storage.blob.BlobContainerClientBuilder;
-import com.azure.storage.blob.models.BlobStorageException;
 import com.azure.storage.common.policy.RequestRetryOptions;
 import com.azure.storage.common.policy.RetryPolicyType;
-import java.net.ConnectException;
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.net.UnknownHostException;
+import io.tokenmeter.azure.BlobStorage;
 import java.time.Duration;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.TimeoutException;
-import java.util.regex.Pattern;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import reactor.core.publisher.Flux;
 import reactor.core.publisher.Mono;
@@ -35,8 +26,6 @@ import reactor.core.publisher.Mono;
 public final class BlobCheckpoints implements BridgeCheckpoints {
 
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
-    // the service's rule for container names (and $root)
-    private static final Pattern CONTAINER_NAME = Pattern.compile("^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$|^\\$root$");
 
     private final BlobCheckpointStore store;
     private final String connectionString;
@@ -47,7 +36,7 @@ public final class BlobCheckpoints implements BridgeCheckpoints {
         this.store = new BlobCheckpointStore(client);
         this.connectionString = connectionString;
         this.container = container;
-        this.where = "Azure Blob storage " + withoutQuery(client.getAccountUrl());
+        this.where = "Azure Blob storage " + BlobStorage.withoutQuery(client.getAccountUrl());
     }
 
     /**
@@ -59,10 +48,7 @@ public final class BlobCheckpoints implements BridgeCheckpoints {
         if (connectionString == null || connectionString.isBlank()) {
             throw new IllegalArgumentException("the Azure Blob connection string is empty");
         }
-        if (container == null || !CONTAINER_NAME.matcher(container).matches()) {
-            throw new IllegalArgumentException("'" + container + "' is not a valid Azure Blob container name "
-                    + "(3 to 63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit)");
-        }
+        BlobStorage.requireContainerName(container);
         BlobContainerAsyncClient client;
         try {
             client = new BlobContainerClientBuilder().connectionString(connectionString).containerName(container)
@@ -71,7 +57,7 @@ public final class BlobCheckpoints implements BridgeCheckpoints {
                     .buildAsyncClient();
         } catch (IllegalArgumentException | NullPointerException e) {
             throw new IllegalArgumentException("the Azure Blob connection string is not usable ("
-                    + ConnectionStrings.redact(oneLine(String.valueOf(e.getMessage())), connectionString)
+                    + BlobStorage.redact(BlobStorage.oneLine(String.valueOf(e.getMessage())), connectionString)
                     + "); expected e.g. DefaultEndpointsProtocol=https;AccountName=...;AccountKey=...;EndpointSuffix=core.windows.net");
         }
         BlobCheckpoints checkpoints = new BlobCheckpoints(client, connectionString, container);
@@ -140,42 +126,7 @@ public final class BlobCheckpoints implements BridgeCheckpoints {
 
     /** A one-line, secret-free explanation of a Blob Storage failure. */
     String explain(Throwable error) {
-        for (Throwable t = error; t != null; t = t.getCause()) {
-            if (t instanceof BlobStorageException storage) {
-                if (storage.getStatusCode() == 403) {
-                    return where + " refused the credentials of the connection string (check AccountName and AccountKey, or the SAS)";
-                }
-                return where + " answered HTTP " + storage.getStatusCode()
-                        + (storage.getErrorCode() == null ? "" : " " + storage.getErrorCode());
-            }
-            if (t instanceof UnknownHostException) {
-                return "cannot resolve " + where + " (check the endpoint of the connection string)";
-            }
-            if (t instanceof ConnectException) {
-                return "cannot reach " + where + " (connection refused)";
-            }
-            if (t instanceof TimeoutException) {
-                return "no answer from " + where + " in time";
-            }
-        }
-        String detail = Stream.iterate(error, Objects::nonNull, Throwable::getCause)
-                .map(t -> t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage())
-                .distinct().limit(2).collect(Collectors.joining(": "));
-        return where + ": " + ConnectionStrings.redact(oneLine(detail), connectionString);
-    }
-
-    private static String withoutQuery(String url) {
-        try {
-            URI uri = URI.create(url);
-            return new URI(uri.getScheme(), null, uri.getHost(), uri.getPort(), uri.getPath(), null, null).toString();
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return "<account url>";
-        }
-    }
-
-    private static String oneLine(String s) {
-        String flat = s.replaceAll("\\s+", " ").trim();
-        return flat.length() > 300 ? flat.substring(0, 300) + "…" : flat;
+        return BlobStorage.explain(error, where, BlobStorage.SignIn.CONNECTION_STRING, connectionString);
     }
 
     /** Nothing to release: the container client holds no connection of its own (the SDK shares its HTTP client). */

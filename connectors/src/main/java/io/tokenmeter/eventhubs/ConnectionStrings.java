@@ -1,17 +1,14 @@
 package io.tokenmeter.eventhubs;
 
+import io.tokenmeter.azure.AzureSecrets;
 import java.net.URI;
 import java.util.Locale;
-import java.util.regex.Pattern;
 
 /**
  * Reads the parts of an Event Hubs connection string the bridge needs, and keeps its secrets out of messages: only
  * the namespace host is ever shown.
  */
 public final class ConnectionStrings {
-
-    private static final Pattern SECRETS = Pattern.compile(
-            "(?i)(SharedAccessKey|SharedAccessSignature|sig|AccountKey)\\s*=\\s*[^;&\\s\"']*");
 
     private ConnectionStrings() {
     }
@@ -53,13 +50,6 @@ public final class ConnectionStrings {
      * what a library received.
      */
     public static String redact(String text, String connectionString) {
-        if (text == null) {
-            return null;
-        }
-        String result = text;
-        if (connectionString != null && !connectionString.isBlank()) {
-            result = result.replace(connectionString, mask(connectionString));
-        }
-        return SECRETS.matcher(result).replaceAll("$1=***");
+        return AzureSecrets.redact(text, connectionString, connectionString == null ? null : mask(connectionString));
     }
 }
