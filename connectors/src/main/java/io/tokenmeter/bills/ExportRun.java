@@ -51,6 +51,11 @@ public final class ExportRun {
         return runId;
     }
 
+    /** The export, billing period and run id together. */
+    public RunKey key() {
+        return new RunKey(export, billingPeriod, runId);
+    }
+
     /** manifest runInfo.submittedTime, or a single file's last-modified time. */
     public Instant runSubmittedTime() {
         return runSubmittedTime;
