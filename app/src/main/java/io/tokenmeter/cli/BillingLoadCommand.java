@@ -1,14 +1,9 @@
 package io.tokenmeter.cli;
 
 import ch.qos.logback.classic.Level;
-import io.tokenmeter.bills.BillPublisher;
 import io.tokenmeter.bills.ExportRun;
 import io.tokenmeter.bills.FocusExports;
 import io.tokenmeter.bills.RowProblem;
-import io.tokenmeter.config.TokenmeterConfig;
-import io.tokenmeter.event.BillingCost;
-import io.tokenmeter.topics.Topic;
-import io.tokenmeter.topics.TopicCatalog;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
@@ -41,8 +36,6 @@ import picocli.CommandLine.Spec;
             "  tokenmeter billing load --dry-run ./exports",
             "  tokenmeter billing load --export november part_0_0001.csv.gz"})
 final class BillingLoadCommand implements Callable<Integer>, WallClocked {
-
-    private static final int SHOWN_PROBLEMS = 20;
 
     Clock wall = Clock.systemUTC();
 
@@ -103,39 +96,16 @@ final class BillingLoadCommand implements Callable<Integer>, WallClocked {
                         problems.add(problem);
                     }
                 });
-                report(out, err, run, lines[0], problems, "would load");
+                BillRunLoads.report(out, err, run, lines[0], problems, "would load");
             }
             out.println("dry run: nothing was published");
             out.flush();
             return 0;
         }
-        TokenmeterConfig config = kafka.config();
-        Topic<String, BillingCost> costs = Wiring.requireTopic(config, TopicCatalog::billingCosts);
-        Topic<byte[], byte[]> dlq = Wiring.requireTopic(config, TopicCatalog::dlq);
-        long deadLetters = 0;
-        for (ExportRun run : runs) {
-            BillPublisher.Loaded loaded = BillPublisher.load(config.kafkaClientProperties(), costs, dlq, List.of(run), wall,
-                    lines -> {
-                        err.printf("  ... %,d lines of run %s%n", lines, run.runId());
-                        err.flush();
-                    }).get(0);
-            report(out, err, run, loaded.lines(), loaded.problems(), "loaded");
-            deadLetters += loaded.deadLetters();
-        }
-        out.printf("loaded %d run(s) into %s%s%n", runs.size(), costs.name(),
-                deadLetters == 0 ? "" : String.format("; %,d row(s) could not be read and went to %s", deadLetters, dlq.name()));
+        BillRunLoads loads = BillRunLoads.open(kafka.config(), wall, out, err);
+        runs.forEach(loads::load);
+        out.println(loads.summary());
         out.flush();
         return 0;
-    }
-
-    private static void report(PrintWriter out, PrintWriter err, ExportRun run, long lines, List<RowProblem> problems, String verb) {
-        out.printf("%s %s %s run %s (submitted %s): %,d line(s)%s%n", verb, run.export(), run.billingPeriod(), run.runId(), run.runSubmittedTime(),
-                lines, problems.isEmpty() ? "" : String.format(", %,d problem(s)", problems.size()));
-        problems.stream().limit(SHOWN_PROBLEMS).forEach(p -> err.println("  " + p));
-        if (problems.size() > SHOWN_PROBLEMS) {
-            err.printf("  ... and %,d more%n", problems.size() - SHOWN_PROBLEMS);
-        }
-        out.flush();
-        err.flush();
     }
 }
