@@ -15,6 +15,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -56,6 +58,8 @@ import picocli.CommandLine.Spec;
             "only the account URL is ever printed."})
 final class BillingWatchCommand implements Callable<Integer>, WallClocked {
 
+    private static final Duration STOP_WAIT = Duration.ofSeconds(60);
+
     Clock wall = Clock.systemUTC();
 
     @Option(names = "--container", required = true, paramLabel = "NAME", description = "The storage container the exports are written to.")
@@ -80,7 +84,7 @@ final class BillingWatchCommand implements Callable<Integer>, WallClocked {
     String credential;
 
     @Option(names = "--interval", paramLabel = "DURATION", defaultValue = "5m", converter = DemoCommand.DurationConverter.class,
-            description = "Time between the starts of two passes. Default: ${DEFAULT-VALUE}.")
+            description = "Time from the end of one pass to the start of the next. Default: ${DEFAULT-VALUE}.")
     Duration interval;
 
     @Option(names = "--once", description = "One pass, then exit: 0 when every run is loaded or waits for its blobs, 1 when a run could not be loaded.")
@@ -138,14 +142,25 @@ final class BillingWatchCommand implements Callable<Integer>, WallClocked {
                 err.flush();
             }
         });
+        // Ctrl-C lets the run being published finish (for a while): a transaction left open would hold back every
+        // read_committed reader of its partition, the streams service too, until the broker aborts it
+        ReentrantLock passing = new ReentrantLock();
         try (LoadedRuns ledger = LoadedRuns.of(kafka.config().kafkaClientProperties(), loads.costs());
-             UntilStopped running = once ? until : until.onCtrlC("tokenmeter-billing-watch-shutdown", () -> { })) {
+             UntilStopped running = once ? until : until.onCtrlC("tokenmeter-billing-watch-shutdown", () -> {
+                 watch.stop();
+                 try {
+                     passing.tryLock(STOP_WAIT.toSeconds(), TimeUnit.SECONDS);
+                 } catch (InterruptedException e) {
+                     Thread.currentThread().interrupt();
+                 }
+             })) {
             out.printf("%s %s%s -> %s%s%n", once ? "one pass over" : "watching", exports.describe(),
                     watch.prefix().isEmpty() ? "" : " under " + watch.prefix(), loads.costs().name(),
                     once ? "" : ", every " + Durations.format(interval) + "; " + running.plan());
             out.flush();
             while (true) {
                 ExportWatch.Pass pass;
+                passing.lock();
                 try {
                     Set<RunKey> loaded = ledger.refresh();
                     pass = watch.pass(loaded);
@@ -157,6 +172,8 @@ final class BillingWatchCommand implements Callable<Integer>, WallClocked {
                             + Durations.format(interval));
                     err.flush();
                     pass = null;
+                } finally {
+                    passing.unlock();
                 }
                 if (pass != null && (once || !pass.loaded().isEmpty() || !pass.waiting().isEmpty() || !pass.failed().isEmpty())) {
                     out.printf("pass: %d run(s) in the container, %d loaded now, %d loaded before, %d waiting for blobs, %d not loadable%n",

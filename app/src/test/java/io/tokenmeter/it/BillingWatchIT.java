@@ -28,8 +28,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * `tokenmeter billing watch --once` against a real Azurite (blob service, from tools/azurite) and the embedded
- * broker, as cron would run it: a run uploaded as Azure writes it is loaded, a second pass loads nothing, a run whose
+ * `tokenmeter billing watch` against a real Azurite (blob service, from tools/azurite) and the embedded broker, running
+ * and with --once as cron would run it: a run uploaded as Azure writes it is loaded once, a later pass loads nothing, a run whose
  * manifest lists a blob not uploaded yet waits, and once it is complete only that run is loaded; a refused key and a
  * missing container are one line each. Skipped when node and npm are not installed.
  */
@@ -107,14 +107,17 @@ class BillingWatchIT {
             Path other = FocusExportWriter.into(local).rootFolder("elsewhere").export("other").period(PERIOD).runId("run-x").write(rows(1, "9.00"));
             upload(container, local, other, false);
 
-            CliRun load = watchOnce(fixture, azurite);
+            // a few passes in one process: the later ones see the run's end record on the topic and load nothing
+            CliRun load = CliRun.onCluster(fixture.cluster, fixture.topics.prefix(), "billing", "watch", "--container", CONTAINER,
+                    "--prefix", "finops", "--storage-connection-string", azurite.connectionString(), "--interval", "1s", "--for", "5s");
 
             assertThat(load.exit()).as(load.err()).isZero();
             assertThat(load.err()).isEmpty();
-            assertThat(load.out()).isEqualTo("one pass over Azure Blob container " + CONTAINER + " at " + azurite.blobEndpoint()
-                    + " under finops/ -> " + fixture.topics.billingCosts().name() + NL
+            assertThat(load.out()).isEqualTo("watching Azure Blob container " + CONTAINER + " at " + azurite.blobEndpoint()
+                    + " under finops/ -> " + fixture.topics.billingCosts().name() + ", every 1s; stopping after 5 s." + NL
                     + "loaded focus-daily " + PERIOD + " run run-1 (submitted 2026-11-04T06:00:00Z): 3 line(s)" + NL
-                    + "pass: 1 run(s) in the container, 1 loaded now, 0 loaded before, 0 waiting for blobs, 0 not loadable" + NL);
+                    + "pass: 1 run(s) in the container, 1 loaded now, 0 loaded before, 0 waiting for blobs, 0 not loadable" + NL
+                    + "loaded 1 run(s) into " + fixture.topics.billingCosts().name() + NL);
             assertThat(runs(costs(fixture, 4))).isEqualTo("run-1 line, run-1 line, run-1 line, run-1 end 3");
 
             CliRun again = watchOnce(fixture, azurite);

@@ -79,6 +79,7 @@ public final class ExportWatch {
     private final Loader loader;
     private final Listener listener;
     private final Map<String, Seen> seen = new HashMap<>();
+    private volatile boolean stopping;
 
     private record Seen(String eTag, RunKey key) {
     }
@@ -133,6 +134,9 @@ public final class ExportWatch {
         List<Skipped> failed = new ArrayList<>();
         int already = 0;
         for (ExportContainer.Blob manifest : manifests) {
+            if (stopping) {
+                break;
+            }
             Seen known = seen.get(manifest.name());
             if (known != null && known.eTag().equals(manifest.eTag()) && done.contains(known.key())) {
                 already++;
@@ -165,6 +169,11 @@ public final class ExportWatch {
             }
         }
         return new Pass(manifests.size(), loadedNow, already, waiting, failed);
+    }
+
+    /** Ends the pass under way after its current run (a run is never left half-published), and every later one at once. */
+    public void stop() {
+        stopping = true;
     }
 
     private enum Kind { LOADED, ALREADY_LOADED, WAITING, FAILED }

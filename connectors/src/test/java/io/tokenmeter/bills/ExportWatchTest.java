@@ -237,6 +237,29 @@ class ExportWatchTest {
     }
 
     @Test
+    void stoppingEndsThePassAfterTheRunUnderWay() {
+        write("run-1", Instant.parse("2026-11-04T06:00:00Z"), 2);
+        write("run-2", Instant.parse("2026-11-05T06:00:00Z"), 2);
+        ExportWatch[] watch = new ExportWatch[1];
+        watch[0] = new ExportWatch(new FolderContainer(root), "exports", work, run -> {
+            loads.add(run);
+            watch[0].stop();
+        }, new ExportWatch.Listener() {
+            @Override
+            public void problem(String line) {
+                problems.add(line);
+            }
+
+            @Override
+            public void progress(String blob, long bytes, long size) {
+            }
+        });
+
+        assertThat(watch[0].pass(Set.of()).loaded()).containsExactly(RUN_1);
+        assertThat(watch[0].pass(loadedSoFar()).loaded()).as("a stopped watch loads nothing more").isEmpty();
+    }
+
+    @Test
     void aLargeBlobReportsItsProgressEvery64MiB() {
         Path run = write("run-1", Instant.parse("2026-11-04T06:00:00Z"), 2);
         container = new FolderContainer(root);
