@@ -29,7 +29,7 @@ class PagerCommandTest {
                         "error: Invalid value email for configuration pager.webhook.ops.format: a webhook format is slack, teams or generic"),
                 Arguments.of(new String[] {"--alertmanager", "http://am:9093", "--set", "pager.alertmanager.types=RUNAWAY"},
                         "error: Invalid value RUNAWAY for configuration pager.alertmanager.types: an alert type is one of "
-                                + "[RUNAWAY_LOOP, TOKEN_SPIKE, RETRY_STORM, UNPRICED_MODEL, BUDGET_THRESHOLD, BUDGET_FORECAST, OTHER]"),
+                                + "[RUNAWAY_LOOP, TOKEN_SPIKE, RETRY_STORM, UNPRICED_MODEL, BUDGET_THRESHOLD, BUDGET_FORECAST, BILL_DRIFT, OTHER]"),
                 Arguments.of(new String[] {}, "error: no pager targets: pass --alertmanager URL or --webhook NAME=URL, or set "
                         + "pager.alertmanager.url, pager.pagerduty.routing.key or pager.webhook.<name>.url"));
     }
