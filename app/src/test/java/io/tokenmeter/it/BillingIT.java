@@ -90,7 +90,7 @@ class BillingIT {
                     .as("%s: %s against the exact %s", tenant, byTenant.get(tenant), exact).isLessThanOrEqualTo(tolerance));
             assertThat(new BigDecimal(allocation.get("unallocatedCostUsd").asText()).subtract(expected.unallocated()).abs()).isLessThanOrEqualTo(tolerance);
 
-            JsonNode reconciliation = JSON.readTree(first.get("/api/reconciliation?from=2026-11-02T00:00:00Z&to=2026-11-05T00:00:00Z"
+            JsonNode reconciliation = JSON.readTree(first.get("/api/reconciliation?from=2026-11-02&to=2026-11-05"
                     + "&by=day,tokenKind").body());
             Map<String, long[]> tokens = new TreeMap<>();
             reconciliation.get("rows").forEach(r -> tokens.put(r.get("day").asText() + " " + r.get("tokenKind").asText(),

@@ -76,8 +76,13 @@ public record UsageQuery(WindowSize size, List<String> by, Instant from, Instant
         }
         try {
             return Instant.parse(text);
-        } catch (DateTimeParseException e) {
-            throw ApiException.badRequest(name + " must be an ISO-8601 instant such as 2025-06-01T00:00:00Z, got '" + text + "'");
+        } catch (DateTimeParseException notAnInstant) {
+            try {
+                return java.time.LocalDate.parse(text).atStartOfDay(java.time.ZoneOffset.UTC).toInstant(); // a day: its start, UTC
+            } catch (DateTimeParseException notADate) {
+                throw ApiException.badRequest(name + " must be an ISO-8601 instant such as 2025-06-01T00:00:00Z, or a day such as 2025-06-01 (UTC), got '"
+                        + text + "'");
+            }
         }
     }
 
