@@ -4,17 +4,10 @@ import io.tokenmeter.event.BudgetScopeType;
 import io.tokenmeter.event.PricedUsage;
 import io.tokenmeter.event.UsageEvent;
 import io.tokenmeter.streams.EventTime;
+import io.tokenmeter.streams.FlushedPartials;
 import io.tokenmeter.topics.BudgetScope;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.kafka.streams.KeyValue;
-import org.apache.kafka.streams.processor.PunctuationType;
-import org.apache.kafka.streams.processor.api.ContextualProcessor;
-import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
-import org.apache.kafka.streams.state.KeyValueIterator;
-import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * Adds up the cost of each priced call into every scope a budget can limit (its tenant, cost center, application and
@@ -27,36 +20,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * zone starts on a bucket boundary. On each flush the task's watermark follows the sums to every partition of the
  * budget processor ({@link EventTime}), so a boundary the watermark has passed has all its on-time spend there.
  */
-final class SpendPartials extends ContextualProcessor<String, PricedUsage, String, BudgetSignal> {
+final class SpendPartials extends FlushedPartials<PricedUsage, BudgetSignal> {
 
     static final String STORE = "budget-spend-partials-store";
     static final long BUCKET = Duration.ofMinutes(15).toMillis();
     private static final char SEPARATOR = '\u001F';
 
     static final String NAME = "budget-spend-partials";
-    private final Duration flush;
-    private final String stage;
-    private final EventTime.Settings eventTimeSettings;
-    private final EventTime.Sender sender;
-    private EventTime eventTime;
-    private KeyValueStore<String, BudgetSignal> partials;
 
     SpendPartials(Duration flush, String stage, EventTime.Settings eventTimeSettings, int partitions) {
-        this.flush = flush;
-        this.stage = stage;
-        this.eventTimeSettings = eventTimeSettings;
-        this.sender = new EventTime.Sender(stage, NAME, partitions);
-    }
-
-    @Override
-    public void init(ProcessorContext<String, BudgetSignal> context) {
-        super.init(context);
-        partials = context.getStateStore(STORE);
-        eventTime = EventTime.of(context, stage, eventTimeSettings);
-        context.schedule(flush, PunctuationType.WALL_CLOCK_TIME, now -> {
-            flushAll();
-            sender.onPunctuate(context, eventTime.watermark(), eventTime.idle(), now);
-        });
+        super(STORE, flush, stage, eventTimeSettings, NAME, partitions);
     }
 
     @Override
@@ -79,19 +52,17 @@ final class SpendPartials extends ContextualProcessor<String, PricedUsage, Strin
             return; // normalize fills in 'unattributed'; a blank value has no scope a budget could name
         }
         String key = new BudgetScope(type, value).key() + SEPARATOR + spend.currency() + SEPARATOR + spend.bucket();
-        BudgetSignal pending = partials.get(key);
-        partials.put(key, pending == null ? spend : ((BudgetSignal.Spend) pending).plus(spend));
+        BudgetSignal pending = partials().get(key);
+        partials().put(key, pending == null ? spend : ((BudgetSignal.Spend) pending).plus(spend));
     }
 
-    private void flushAll() {
-        List<KeyValue<String, BudgetSignal>> pending = new ArrayList<>();
-        try (KeyValueIterator<String, BudgetSignal> all = partials.all()) {
-            all.forEachRemaining(pending::add);
-        }
-        for (KeyValue<String, BudgetSignal> entry : pending) {
-            String scope = entry.key.substring(0, entry.key.indexOf(SEPARATOR));
-            context().forward(new Record<>(scope, entry.value, ((BudgetSignal.Spend) entry.value).latest()));
-            partials.delete(entry.key);
-        }
+    @Override
+    protected String outputKey(String storeKey, BudgetSignal sum) {
+        return storeKey.substring(0, storeKey.indexOf(SEPARATOR));
+    }
+
+    @Override
+    protected long timestamp(String storeKey, BudgetSignal sum) {
+        return ((BudgetSignal.Spend) sum).latest();
     }
 }
