@@ -52,6 +52,31 @@ final class BillingScenario {
                 .submitted(Instant.parse(submitted)).format(format).write(rows);
     }
 
+    /**
+     * A one-line export run of a token meter on {@code day} under a new folder in target: {@code tokens} billed for {@code cost}
+     * (every cost column), the run submitted at {@code submitted}. Returns the folder, for `billing load`.
+     */
+    static Path oneLine(java.time.LocalDate day, String resourceId, String meter, long tokens, String cost, String runId, Instant submitted)
+            throws IOException {
+        Path container = java.nio.file.Files.createTempDirectory(Path.of("target"), "bill-");
+        Map<String, String> row = FocusExportWriter.usageRow();
+        row.put("ChargePeriodStart", day + "T00:00:00Z");
+        row.put("ChargePeriodEnd", day.plusDays(1) + "T00:00:00Z");
+        row.put("BillingPeriodStart", day.withDayOfMonth(1) + "T00:00:00Z");
+        row.put("BillingPeriodEnd", day.withDayOfMonth(1).plusMonths(1) + "T00:00:00Z");
+        row.put("ResourceId", resourceId);
+        row.put("x_SkuMeterName", meter);
+        row.put("ConsumedQuantity", Long.toString(tokens));
+        row.put("PricingQuantity", java.math.BigDecimal.valueOf(tokens).movePointLeft(6).toPlainString());
+        for (String money : List.of("BilledCost", "EffectiveCost", "ContractedCost", "ListCost")) {
+            row.put(money, cost);
+        }
+        java.time.LocalDate first = day.withDayOfMonth(1);
+        String period = first.toString().replace("-", "") + "-" + first.plusMonths(1).minusDays(1).toString().replace("-", "");
+        FocusExportWriter.into(container).export("one-line").period(period).runId(runId).submitted(submitted).write(List.of(row));
+        return container;
+    }
+
     // ---- the usage: three days, three tenants; contoso and fabrikam also on the provisioned deployment on the first day
 
     /** Tasks per tenant and day, and how many of them succeed. */

@@ -185,23 +185,8 @@ class DatabaseSinkIT {
 
     /** An export run billing the day of {@code t0}: the three calls' 3,000,000 o4-mini input tokens for {@code cost}, loaded with the CLI. */
     private static void bill(SharedKafka.Cluster cluster, String prefix, Instant t0, String runId, String cost) throws IOException {
-        java.nio.file.Path container = Files.createTempDirectory(Path.of("target"), "sink-bill-");
-        java.time.LocalDate day = java.time.LocalDate.ofInstant(t0, ZoneOffset.UTC);
-        Map<String, String> row = io.tokenmeter.bills.FocusExportWriter.usageRow();
-        row.put("ChargePeriodStart", day + "T00:00:00Z");
-        row.put("ChargePeriodEnd", day.plusDays(1) + "T00:00:00Z");
-        row.put("BillingPeriodStart", day.withDayOfMonth(1) + "T00:00:00Z");
-        row.put("BillingPeriodEnd", day.withDayOfMonth(1).plusMonths(1) + "T00:00:00Z");
-        row.put("ResourceId", ACCOUNT);
-        row.put("x_SkuMeterName", "o4 mini Inp glbl 1M Tokens");
-        row.put("ConsumedQuantity", "3000000");
-        row.put("PricingQuantity", "3");
-        for (String money : List.of("BilledCost", "EffectiveCost", "ContractedCost", "ListCost")) {
-            row.put(money, cost);
-        }
-        String period = day.withDayOfMonth(1).toString().replace("-", "") + "-" + day.withDayOfMonth(1).plusMonths(1).minusDays(1).toString().replace("-", "");
-        io.tokenmeter.bills.FocusExportWriter.into(container).export("sink-focus").period(period).runId(runId)
-                .submitted(t0.plus(runId.equals("run-1") ? 1 : 2, ChronoUnit.DAYS)).write(List.of(row));
+        Path container = BillingScenario.oneLine(java.time.LocalDate.ofInstant(t0, ZoneOffset.UTC), ACCOUNT, "o4 mini Inp glbl 1M Tokens", 3_000_000,
+                cost, runId, t0.plus(runId.equals("run-1") ? 1 : 2, ChronoUnit.DAYS));
         CliRun load = CliRun.onCluster(cluster, prefix, "billing", "load", container.toString());
         assertThat(load.exit()).as(load.err()).isZero();
     }

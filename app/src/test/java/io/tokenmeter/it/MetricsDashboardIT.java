@@ -94,20 +94,9 @@ class MetricsDashboardIT {
         }
         service.sendRaw(documents);
         // the bill of the day: the estimated-vs-actual gauges per resource
-        java.nio.file.Path container = java.nio.file.Files.createTempDirectory(java.nio.file.Path.of("target"), "metrics-bill-");
-        java.time.LocalDate day = java.time.LocalDate.ofInstant(now, ZoneOffset.UTC);
-        Map<String, String> line = io.tokenmeter.bills.FocusExportWriter.usageRow();
-        line.put("ChargePeriodStart", day + "T00:00:00Z");
-        line.put("ChargePeriodEnd", day.plusDays(1) + "T00:00:00Z");
-        line.put("BillingPeriodStart", day.withDayOfMonth(1) + "T00:00:00Z");
-        line.put("BillingPeriodEnd", day.withDayOfMonth(1).plusMonths(1) + "T00:00:00Z");
-        line.put("ResourceId", "/subscriptions/0/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai-metrics");
-        line.put("x_SkuMeterName", "gpt 4o Inp glbl 1M Tokens");
-        line.put("ConsumedQuantity", "6000");
-        line.put("PricingQuantity", "0.006");
-        io.tokenmeter.bills.FocusExportWriter.into(container).export("metrics-focus")
-                .period(day.withDayOfMonth(1).toString().replace("-", "") + "-" + day.withDayOfMonth(1).plusMonths(1).minusDays(1).toString().replace("-", ""))
-                .runId("run-1").submitted(now).write(List.of(line));
+        java.nio.file.Path container = BillingScenario.oneLine(java.time.LocalDate.ofInstant(now, ZoneOffset.UTC),
+                "/subscriptions/0/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/oai-metrics", "gpt 4o Inp glbl 1M Tokens", 6_000,
+                "1.00", "run-1", now);
         CliRun bill = CliRun.onCluster(clock, cluster, prefix, "billing", "load", container.toString());
         assertThat(bill.exit()).as(bill.err()).isZero();
 
