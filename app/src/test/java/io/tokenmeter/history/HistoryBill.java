@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -198,9 +197,5 @@ public final class HistoryBill {
     public String period() {
         LocalDate first = LocalDate.parse(rows.get(0).get("ChargePeriodStart").substring(0, 10)).withDayOfMonth(1);
         return first.toString().replace("-", "") + "-" + first.plusMonths(1).minusDays(1).toString().replace("-", "");
-    }
-
-    static String lower(String s) {
-        return s.toLowerCase(Locale.ROOT);
     }
 }

@@ -22,7 +22,6 @@ import io.tokenmeter.testing.TopologyHarness;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -414,9 +413,5 @@ class BillingTopologyTest {
 
     private List<Alert> driftAlerts() {
         return harness.values(harness.topics.alerts()).stream().filter(a -> a.getType() == AlertType.BILL_DRIFT).toList();
-    }
-
-    static Map<String, String> evidence(Alert alert) {
-        return new LinkedHashMap<>(alert.getEvidence());
     }
 }
